@@ -1,0 +1,202 @@
+/*
+ * Decides which requests are ZDX API calls, from hostname, port and path alone. Everything is compiled once at
+ * startup; a request to a non-ZDX host costs a character scan and a couple of Set/Map look-ups, no allocation.
+ */
+import { ZdxConfigError } from '../errors.js';
+
+/** Direct (legacy) ZDX API hosts: `api.<cloud>.net`. Any path on them is a ZDX call. */
+export const ZDX_DIRECT_HOSTS: readonly string[] = Object.freeze([
+  'api.zdxcloud.net',
+  'api.zdxbeta.net',
+  'api.zdxgov.net',
+  'api.zdxten.net',
+]);
+
+/**
+ * OneAPI gateways (`api.zsapi.net`, `api.<cloud>.zsapi.net`) front every Zscaler product; only paths under
+ * `/zdx` are ZDX calls there.
+ */
+const ONEAPI_ROOT = 'api.zsapi.net';
+const ONEAPI_PREFIX = 'api.';
+const ONEAPI_SUFFIX = '.zsapi.net';
+
+export interface HostMatcher {
+  /**
+   * Where the ZDX API path starts in `path`, or -1 when the request is not a ZDX call. The offset is 0 for the
+   * built-in hosts (OneAPI's `/zdx` prefix is left for the templater) and the length of the base path for an
+   * `extraHosts` base URL. `hostname` may be in any case, with a trailing dot or IPv6 brackets; `port`
+   * undefined means the scheme's default port.
+   */
+  match(hostname: string, port: number | undefined, path: string): number;
+}
+
+interface ExtraRule {
+  /** undefined: any port. */
+  readonly port: number | undefined;
+  /** '' or a path like `/sim/zdx` without a trailing slash. */
+  readonly base: string;
+}
+
+const ACCEPTED =
+  'accepted forms are "host", "host:port", "http(s)://host[:port]" and "http(s)://host[:port]/base/path"';
+
+export function compileHostMatcher(extraHosts?: readonly string[]): HostMatcher {
+  const direct = new Set(ZDX_DIRECT_HOSTS);
+  const extras = compileExtraHosts(extraHosts);
+
+  return {
+    match(hostname: string, port: number | undefined, path: string): number {
+      const host = needsNormalizing(hostname) ? normalizeHost(hostname) : hostname;
+      if (extras.size > 0) {
+        const rules = extras.get(host);
+        if (rules !== undefined) {
+          for (const rule of rules) {
+            if (portMatches(rule.port, port) && isUnder(path, rule.base)) return rule.base.length;
+          }
+        }
+      }
+      if (direct.has(host)) return 0;
+      if (isOneApiHost(host) && isUnder(path, '/zdx')) return 0;
+      return -1;
+    },
+  };
+}
+
+function needsNormalizing(hostname: string): boolean {
+  for (let i = 0; i < hostname.length; i++) {
+    const c = hostname.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return true;
+  }
+  return hostname.endsWith('.') || hostname.startsWith('[');
+}
+
+function normalizeHost(hostname: string): string {
+  let host = hostname.toLowerCase();
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  while (host.endsWith('.')) host = host.slice(0, -1);
+  return host;
+}
+
+/** A rule port of 80 or 443 also matches a request that left the port at its default. */
+function portMatches(rulePort: number | undefined, port: number | undefined): boolean {
+  if (rulePort === undefined || rulePort === port) return true;
+  return port === undefined && (rulePort === 443 || rulePort === 80);
+}
+
+/** Whether `path` is `base` itself or below it (a query or fragment may follow directly). */
+function isUnder(path: string, base: string): boolean {
+  if (base.length === 0) return true;
+  if (!path.startsWith(base)) return false;
+  if (path.length === base.length) return true;
+  const next = path.charCodeAt(base.length);
+  return next === 0x2f /* / */ || next === 0x3f /* ? */ || next === 0x23 /* # */;
+}
+
+function isOneApiHost(host: string): boolean {
+  if (host === ONEAPI_ROOT) return true;
+  const end = host.length - ONEAPI_SUFFIX.length;
+  if (end <= ONEAPI_PREFIX.length || !host.startsWith(ONEAPI_PREFIX) || !host.endsWith(ONEAPI_SUFFIX)) return false;
+  // Exactly one label between `api.` and `.zsapi.net`.
+  for (let i = ONEAPI_PREFIX.length; i < end; i++) {
+    const c = host.charCodeAt(i);
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+function compileExtraHosts(extraHosts: readonly string[] | undefined): Map<string, ExtraRule[]> {
+  const byHost = new Map<string, ExtraRule[]>();
+  if (extraHosts === undefined) return byHost;
+  if (!Array.isArray(extraHosts)) {
+    throw new ZdxConfigError('extraHosts', `expected an array of strings; ${ACCEPTED}`);
+  }
+  for (const entry of extraHosts as readonly unknown[]) {
+    const { host, rule } = parseEntry(entry);
+    const rules = byHost.get(host) ?? [];
+    rules.push(rule);
+    byHost.set(host, rules);
+  }
+  // The longest base path wins when one host has several.
+  for (const rules of byHost.values()) rules.sort((a, b) => b.base.length - a.base.length);
+  return byHost;
+}
+
+function parseEntry(entry: unknown): { host: string; rule: ExtraRule } {
+  if (typeof entry !== 'string') fail(String(entry), 'is not a string');
+  if (entry.length === 0) fail(entry, 'is empty');
+  if (/\s/.test(entry)) fail(entry, 'contains whitespace');
+
+  const schemeEnd = entry.indexOf('://');
+  if (schemeEnd < 0) {
+    if (/[/?#]/.test(entry)) fail(entry, 'has a path but no scheme (a base path needs http:// or https://)');
+    const { host, port } = parseAuthority(entry, entry);
+    return { host, rule: { port, base: '' } };
+  }
+
+  const scheme = entry.slice(0, schemeEnd).toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') fail(entry, `uses the unsupported scheme "${scheme}"`);
+  const rest = entry.slice(schemeEnd + 3);
+  if (/[?#]/.test(rest)) fail(entry, 'has a query or fragment (a base URL may only have a path)');
+  const slash = rest.indexOf('/');
+  const authority = slash < 0 ? rest : rest.slice(0, slash);
+  let base = slash < 0 ? '' : rest.slice(slash);
+  while (base.endsWith('/')) base = base.slice(0, -1);
+  if (base.includes('//')) fail(entry, 'has an empty segment in its base path');
+  const { host, port } = parseAuthority(authority, entry);
+  return { host, rule: { port: port ?? (scheme === 'https' ? 443 : 80), base } };
+}
+
+function parseAuthority(authority: string, entry: string): { host: string; port: number | undefined } {
+  if (authority.includes('@')) fail(entry, 'contains credentials (user@host); give the host only');
+  let host: string;
+  let portText: string | undefined;
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']');
+    if (close < 0) fail(entry, 'has an unclosed IPv6 bracket');
+    host = authority.slice(1, close);
+    const after = authority.slice(close + 1);
+    if (after.length > 0) {
+      if (!after.startsWith(':')) fail(entry, 'has text after the IPv6 address that is not a port');
+      portText = after.slice(1);
+    }
+    return { host: ipv6(host, entry), port: portText === undefined ? undefined : parsePort(portText, entry) };
+  }
+  const firstColon = authority.indexOf(':');
+  if (firstColon >= 0 && authority.indexOf(':', firstColon + 1) >= 0) {
+    // Several colons and no brackets: a bare IPv6 address, which cannot carry a port.
+    return { host: ipv6(authority, entry), port: undefined };
+  }
+  host = firstColon < 0 ? authority : authority.slice(0, firstColon);
+  portText = firstColon < 0 ? undefined : authority.slice(firstColon + 1);
+  host = host.toLowerCase();
+  while (host.endsWith('.')) host = host.slice(0, -1);
+  if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(host)) {
+    fail(entry, 'does not have a valid host name (letters, digits, "-", "_" and dots; IDNs in xn-- form; no wildcards)');
+  }
+  return { host, port: portText === undefined ? undefined : parsePort(portText, entry) };
+}
+
+function ipv6(address: string, entry: string): string {
+  try {
+    // The URL parser is the reference for IPv6 syntax and gives the compressed form request URLs carry.
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return fail(entry, 'does not have a valid IPv6 address');
+  }
+}
+
+function parsePort(text: string, entry: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) fail(entry, `has the invalid port "${text}" (1-65535)`);
+  return port;
+}
+
+function fail(entry: string, problem: string): never {
+  throw new ZdxConfigError('extraHosts', `${JSON.stringify(hideCredentials(entry))} ${problem}; ${ACCEPTED}`);
+}
+
+/** Config errors end up in logs, so a mistakenly configured `user:pass@` must not be echoed. */
+function hideCredentials(entry: string): string {
+  return entry.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/?#]*@/i, '$1***@');
+}
