@@ -52,7 +52,7 @@ export interface ZdxStatusInfo {
   readonly description: string;
   /** Whether repeating the same request later can succeed (408, 429, 500, 502, 503, 504). */
   readonly retryable: boolean;
-  /** Whether the code is one of the 35 in ZDX's "Understanding Error Codes" table. */
+  /** Whether the code is one of the 30 in ZDX's "Understanding Error Codes" table. */
   readonly documented: boolean;
 }
 
@@ -71,6 +71,17 @@ export interface ZdxRateLimitFacts {
   windows?: Partial<Record<ZdxRateLimitWindow, { limit?: number; remaining?: number }>>;
   /** `Retry-After`, converted to seconds from now (an HTTP date is turned into a delay). */
   retryAfterSeconds?: number;
+}
+
+/** Options of `startZdxTelemetry()`: the shared options plus what only a whole-SDK start needs. */
+export interface ZdxTelemetryOptions extends ZdxOtelOptions {
+  /** `service.name` of the resource; `OTEL_SERVICE_NAME` otherwise. */
+  serviceName?: string;
+  /**
+   * Longest time `shutdown()` waits for the final flush, in milliseconds. Default 5000.
+   * Env: `ZDX_OTEL_SHUTDOWN_TIMEOUT`.
+   */
+  shutdownTimeoutMillis?: number;
 }
 
 /** A started zdx-otel setup, as returned by `startZdxTelemetry()`. */

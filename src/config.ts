@@ -1,0 +1,93 @@
+import { ZdxConfigError } from './errors.js';
+import type { ZdxOtelOptions } from './types.js';
+
+/** Options after defaults and `ZDX_OTEL_*` variables are applied and everything is validated. */
+export interface ResolvedOptions {
+  readonly extraHosts: readonly string[];
+  /** Which name to blame when `extraHosts` turns out to be malformed (the option or its variable). */
+  readonly extraHostsSource: string;
+  readonly maxUnknownTemplates: number;
+  readonly redactedQueryKeys: readonly string[];
+  readonly durationBuckets: readonly number[];
+  readonly cardinalityLimit: number;
+}
+
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60,
+]);
+export const DEFAULT_MAX_UNKNOWN_TEMPLATES = 50;
+export const DEFAULT_CARDINALITY_LIMIT = 2000;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Merges explicit options over `ZDX_OTEL_*` environment variables over defaults, and validates the result.
+ * Runs at startup only; throws `ZdxConfigError` naming the option (or variable) that is wrong.
+ */
+export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.env): ResolvedOptions {
+  const fromEnv = (name: string) => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+
+  const hostsVar = fromEnv('ZDX_OTEL_EXTRA_HOSTS');
+  const extraHosts = options.extraHosts ?? (hostsVar ? splitList(hostsVar) : []);
+  if (!Array.isArray(extraHosts) || extraHosts.some((h) => typeof h !== 'string')) {
+    throw new ZdxConfigError('extraHosts', 'expected an array of host or base-URL strings');
+  }
+
+  const keysVar = fromEnv('ZDX_OTEL_REDACTED_QUERY_KEYS');
+  const redactedQueryKeys = options.redactedQueryKeys ?? (keysVar ? splitList(keysVar) : []);
+  if (!Array.isArray(redactedQueryKeys) || redactedQueryKeys.some((k) => typeof k !== 'string' || k === '')) {
+    throw new ZdxConfigError(
+      options.redactedQueryKeys ? 'redactedQueryKeys' : 'ZDX_OTEL_REDACTED_QUERY_KEYS',
+      'expected a list of non-empty query parameter names, e.g. "tenant,account"',
+    );
+  }
+
+  return {
+    extraHosts: Object.freeze([...extraHosts]),
+    extraHostsSource: options.extraHosts ? 'extraHosts' : 'ZDX_OTEL_EXTRA_HOSTS',
+    maxUnknownTemplates: integerOption(
+      options.maxUnknownTemplates, 'maxUnknownTemplates',
+      fromEnv('ZDX_OTEL_MAX_UNKNOWN_TEMPLATES'), 'ZDX_OTEL_MAX_UNKNOWN_TEMPLATES',
+      DEFAULT_MAX_UNKNOWN_TEMPLATES, 0, 10_000,
+    ),
+    redactedQueryKeys: Object.freeze([...redactedQueryKeys]),
+    durationBuckets: bucketsOption(options.durationBuckets, fromEnv('ZDX_OTEL_DURATION_BUCKETS')),
+    cardinalityLimit: integerOption(
+      options.cardinalityLimit, 'cardinalityLimit',
+      fromEnv('ZDX_OTEL_CARDINALITY_LIMIT'), 'ZDX_OTEL_CARDINALITY_LIMIT',
+      DEFAULT_CARDINALITY_LIMIT, 1, 1_000_000,
+    ),
+  };
+}
+
+function splitList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function integerOption(
+  value: number | undefined, name: string,
+  raw: string | undefined, envName: string,
+  fallback: number, min: number, max: number,
+): number {
+  const source = value !== undefined ? name : envName;
+  const n = value !== undefined ? value : raw !== undefined ? Number(raw) : fallback;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ZdxConfigError(source, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value ?? raw)}`);
+  }
+  return n;
+}
+
+function bucketsOption(value: readonly number[] | undefined, raw: string | undefined): readonly number[] {
+  if (value === undefined && raw === undefined) return DEFAULT_DURATION_BUCKETS;
+  const source = value !== undefined ? 'durationBuckets' : 'ZDX_OTEL_DURATION_BUCKETS';
+  const buckets = value !== undefined ? [...value] : splitList(raw ?? '').map(Number);
+  const ok = buckets.length > 0 && buckets.every((b, i) =>
+    typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (buckets[i - 1] as number)));
+  if (!ok) {
+    throw new ZdxConfigError(source, 'expected increasing positive numbers of seconds, e.g. "0.1,0.5,1,5,30"');
+  }
+  return Object.freeze(buckets);
+}

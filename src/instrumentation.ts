@@ -1,0 +1,132 @@
+import { ValueType, type Attributes, type Counter, type Gauge, type Histogram } from '@opentelemetry/api';
+import { InstrumentationBase } from '@opentelemetry/instrumentation';
+import { classifyStatus } from './catalog/status.js';
+import { resolveOptions, type ResolvedOptions } from './config.js';
+import type { RequestRecord } from './internal-types.js';
+import { RequestObserver } from './observer.js';
+import { TemplateRouter } from './route/template.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_URL_TEMPLATE,
+  ATTR_ZDX_RATE_LIMIT_WINDOW,
+  ATTR_ZDX_STATUS_CLASS,
+  METRIC_ZDX_API_RATE_LIMIT_REMAINING,
+  METRIC_ZDX_API_REQUEST_DURATION,
+  METRIC_ZDX_API_REQUESTS,
+} from './semconv.js';
+import { sharedSpanRegistry } from './span-registry.js';
+import type { ZdxOtelOptions, ZdxRateLimitWindow } from './types.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
+
+/**
+ * Counts and times every HTTP attempt to the ZDX API, made with node:http clients (axios, got, ...) or
+ * undici / global fetch, from Node's diagnostics channels. It patches no module, so it works the same under
+ * ESM and CommonJS and needs no loader hook. The metrics are recorded here, independently of tracing, so
+ * they stay exact whatever the sampler decides. Put it in NodeSDK's `instrumentations`.
+ */
+export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
+  // `declare`d fields: the base constructor calls _updateMetricInstruments() and enable() before subclass
+  // field initialisers would run, so ordinary fields would overwrite what those calls set up.
+  declare private _requests: Counter;
+  declare private _duration: Histogram;
+  declare private _remaining: Gauge;
+  declare private _observer: RequestObserver | undefined;
+  declare private _resolved: ResolvedOptions;
+
+  constructor(options: ZdxOtelOptions = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, options);
+  }
+
+  protected override init(): void {
+    // Nothing to patch: diagnostics channels are published by Node core and undici themselves.
+  }
+
+  protected override _updateMetricInstruments(): void {
+    this._requests = this.meter.createCounter(METRIC_ZDX_API_REQUESTS, {
+      description: 'HTTP attempts to the ZDX API that got a response or failed.',
+      unit: '{request}',
+      valueType: ValueType.INT,
+    });
+    this._duration = this.meter.createHistogram(METRIC_ZDX_API_REQUEST_DURATION, {
+      description: 'Duration of HTTP attempts to the ZDX API, from request start to the end of the response body or the error.',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: [...this.options().durationBuckets] },
+    });
+    this._remaining = this.meter.createGauge(METRIC_ZDX_API_RATE_LIMIT_REMAINING, {
+      description: 'Requests left in the ZDX rate-limit window, as last reported by the API.',
+      unit: '{request}',
+      valueType: ValueType.INT,
+    });
+  }
+
+  override setConfig(config: ZdxOtelOptions = {}): void {
+    // Validate before anything is stored: bad options fail at startup with the option's name.
+    const resolved = resolveOptions(config);
+    super.setConfig(config);
+    this._resolved = resolved;
+    if (this._observer) {
+      this._observer.unsubscribe();
+      this._observer = undefined;
+      if (this.isEnabled()) this.enable();
+    }
+  }
+
+  override enable(): void {
+    super.enable();
+    if (this._observer) return;
+    const options = this.options();
+    const router = new TemplateRouter({ extraHosts: options.extraHosts, maxUnknownTemplates: options.maxUnknownTemplates });
+    this._observer = new RequestObserver(router, sharedSpanRegistry(), {
+      onResponse: (record) => this.recordRateLimit(record),
+      onEnd: (record) => this.recordEnd(record),
+    });
+    this._observer.subscribe();
+  }
+
+  override disable(): void {
+    super.disable();
+    this._observer?.unsubscribe();
+    this._observer = undefined;
+  }
+
+  private options(): ResolvedOptions {
+    return (this._resolved ??= resolveOptions(this.getConfig()));
+  }
+
+  private recordEnd(record: RequestRecord): void {
+    const status = classifyStatus(record.statusCode);
+    const attributes: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: record.method,
+      [ATTR_URL_TEMPLATE]: record.template,
+      [ATTR_SERVER_ADDRESS]: record.serverAddress,
+      [ATTR_ZDX_STATUS_CLASS]: status.statusClass,
+    };
+    if (record.statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = record.statusCode;
+    const errorType = record.errorType ?? (record.statusCode !== undefined && record.statusCode >= 400 ? String(record.statusCode) : undefined);
+    if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+    this._requests.add(1, attributes);
+    this._duration.record((performance.now() - record.startedAt) / 1000, attributes);
+  }
+
+  private recordRateLimit(record: RequestRecord): void {
+    const facts = record.rateLimit;
+    if (!facts) return;
+    if (facts.remaining !== undefined) this.recordRemaining(record, 'window', facts.remaining);
+    if (!facts.windows) return;
+    for (const window of Object.keys(facts.windows) as ZdxRateLimitWindow[]) {
+      const remaining = facts.windows[window]?.remaining;
+      if (remaining !== undefined) this.recordRemaining(record, window, remaining);
+    }
+  }
+
+  private recordRemaining(record: RequestRecord, window: string, remaining: number): void {
+    this._remaining.record(remaining, {
+      [ATTR_SERVER_ADDRESS]: record.serverAddress,
+      [ATTR_ZDX_RATE_LIMIT_WINDOW]: window,
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import type { ZdxRateLimitFacts } from './types.js';
+
+/**
+ * What the diagnostics-channel observer knows about one ZDX HTTP attempt. Created once at request start
+ * (host match and templating happen there, once), filled in as headers and the end arrive, then handed to
+ * the metric recorder and, through the span registry, to `ZdxSpanProcessor`.
+ */
+export interface RequestRecord {
+  /** Normalised method: a known HTTP method in upper case, or `_OTHER`. */
+  readonly method: string;
+  readonly template: string;
+  readonly serverAddress: string;
+  /** `performance.now()` at request start. */
+  readonly startedAt: number;
+  /** Span id of the CLIENT span the HTTP instrumentation made for this request, when one can be found. */
+  spanId: string | undefined;
+  statusCode: number | undefined;
+  rateLimit: ZdxRateLimitFacts | undefined;
+  /** Set when the attempt failed (no response, or the body did not arrive): error code or name. */
+  errorType: string | undefined;
+  /** Set once the attempt has been counted, so that a second end signal (`end` then `close`) is ignored. */
+  ended: boolean;
+}

@@ -1,0 +1,165 @@
+import { SpanKind, SpanStatusCode, type AttributeValue, type Attributes } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { classifyStatus, statusMessage } from './catalog/status.js';
+import { resolveOptions } from './config.js';
+import { compileRedactor } from './route/redact.js';
+import { TemplateRouter } from './route/template.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+  ATTR_URL_QUERY,
+  ATTR_URL_TEMPLATE,
+  ATTR_ZDX_RATE_LIMIT_LIMIT,
+  ATTR_ZDX_RATE_LIMIT_REMAINING,
+  ATTR_ZDX_RATE_LIMIT_RESET,
+  ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX,
+  ATTR_ZDX_RETRY_AFTER,
+  ATTR_ZDX_RETRYABLE,
+  ATTR_ZDX_STATUS_CLASS,
+  ATTR_ZDX_STATUS_DESCRIPTION,
+  ATTR_ZDX_STATUS_TEXT,
+} from './semconv.js';
+import { normalizeErrorType } from './observer.js';
+import { sharedSpanRegistry } from './span-registry.js';
+import type { ZdxOtelOptions, ZdxRateLimitFacts, ZdxRateLimitWindow } from './types.js';
+
+const WINDOW_KEYS: Record<ZdxRateLimitWindow, readonly [limit: string, remaining: string]> = {
+  second: [`${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}second.limit`, `${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}second.remaining`],
+  minute: [`${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}minute.limit`, `${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}minute.remaining`],
+  hour: [`${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}hour.limit`, `${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}hour.remaining`],
+  day: [`${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}day.limit`, `${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}day.remaining`],
+};
+
+// Captured header attributes (only present if a user turned header capture on) that carry credentials.
+const SECRET_HEADER_ATTRIBUTE = /^http\.(?:request|response)\.header\.(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-partner-id|.*token.*|.*secret.*)$/;
+
+/**
+ * Completes the CLIENT spans that `@opentelemetry/instrumentation-http` and `-undici` make for ZDX calls,
+ * at their default configuration: names them `{METHOD} {url.template}`, adds the ZDX status meaning,
+ * retryability and rate-limit facts, sets ERROR status for 4xx/5xx, and redacts `url.full` / `url.query`.
+ * It works in `onEnding`, while the span can still be changed, so put it FIRST in `spanProcessors`,
+ * before the processor that exports. SERVER spans and spans to other hosts are left alone.
+ */
+export class ZdxSpanProcessor implements SpanProcessor {
+  private readonly router: TemplateRouter;
+  private readonly redactor: ReturnType<typeof compileRedactor>;
+  private readonly registry = sharedSpanRegistry();
+
+  constructor(options: ZdxOtelOptions = {}) {
+    const resolved = resolveOptions(options);
+    this.router = new TemplateRouter({ extraHosts: resolved.extraHosts, maxUnknownTemplates: resolved.maxUnknownTemplates });
+    this.redactor = compileRedactor(resolved.redactedQueryKeys);
+  }
+
+  onStart(): void {}
+
+  onEnding(span: Span): void {
+    if (span.kind !== SpanKind.CLIENT) return;
+    try {
+      this.enrich(span);
+    } catch {
+      // A span missing some ZDX attributes is better than an exception inside the caller's span.end().
+    }
+  }
+
+  onEnd(_span: ReadableSpan): void {}
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private enrich(span: Span): void {
+    const attributes = span.attributes;
+    const record = this.registry.take(span.spanContext().spanId);
+    // Without a record (propagation off, or the request failed before its span id could be seen) the span's
+    // own attributes still give host, path and status; only the rate-limit headers are then unknown.
+    const template = record?.template ?? this.templateOf(attributes);
+    if (template === undefined) return;
+
+    const method = record?.method ?? stringAttribute(attributes[ATTR_HTTP_REQUEST_METHOD]) ?? '_OTHER';
+    const statusCode = record?.statusCode ?? numberAttribute(attributes[ATTR_HTTP_RESPONSE_STATUS_CODE]);
+    const status = classifyStatus(statusCode);
+
+    span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${template}`);
+    span.setAttribute(ATTR_URL_TEMPLATE, template);
+    span.setAttribute(ATTR_ZDX_STATUS_CLASS, status.statusClass);
+    span.setAttribute(ATTR_ZDX_STATUS_TEXT, status.text);
+    span.setAttribute(ATTR_ZDX_STATUS_DESCRIPTION, status.description);
+    span.setAttribute(ATTR_ZDX_RETRYABLE, status.retryable);
+    if (statusCode !== undefined && statusCode >= 400) {
+      span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(status) });
+    } else if (statusCode === undefined) {
+      // The instrumentations disagree on failures (http: the class name, often just "Error"; undici: the
+      // code); use the code, as the metrics do. The span may end before the observer saw the error, so the
+      // recorded exception is the fallback.
+      const failure = record?.errorType ?? exceptionType(span);
+      if (failure !== undefined) span.setAttribute(ATTR_ERROR_TYPE, failure);
+    }
+    if (record?.rateLimit) setRateLimitAttributes(span, record.rateLimit);
+    this.redact(span, attributes);
+  }
+
+  private templateOf(attributes: Attributes): string | undefined {
+    const host = stringAttribute(attributes[ATTR_SERVER_ADDRESS]);
+    const url = stringAttribute(attributes[ATTR_URL_FULL]);
+    if (host === undefined || url === undefined) return undefined;
+    const port = numberAttribute(attributes[ATTR_SERVER_PORT]);
+    return this.router.route(host, port, pathOfUrl(url));
+  }
+
+  private redact(span: Span, attributes: Attributes): void {
+    const full = stringAttribute(attributes[ATTR_URL_FULL]);
+    if (full !== undefined) span.setAttribute(ATTR_URL_FULL, this.redactor.full(full));
+    const query = stringAttribute(attributes[ATTR_URL_QUERY]);
+    if (query !== undefined) span.setAttribute(ATTR_URL_QUERY, this.redactor.query(query));
+    for (const key of Object.keys(attributes)) {
+      if (SECRET_HEADER_ATTRIBUTE.test(key)) span.setAttribute(key, ['REDACTED']);
+    }
+  }
+}
+
+function setRateLimitAttributes(span: Span, facts: ZdxRateLimitFacts): void {
+  if (facts.limit !== undefined) span.setAttribute(ATTR_ZDX_RATE_LIMIT_LIMIT, facts.limit);
+  if (facts.remaining !== undefined) span.setAttribute(ATTR_ZDX_RATE_LIMIT_REMAINING, facts.remaining);
+  if (facts.resetEpochSeconds !== undefined) span.setAttribute(ATTR_ZDX_RATE_LIMIT_RESET, facts.resetEpochSeconds);
+  if (facts.retryAfterSeconds !== undefined) span.setAttribute(ATTR_ZDX_RETRY_AFTER, facts.retryAfterSeconds);
+  if (!facts.windows) return;
+  for (const window of Object.keys(facts.windows) as ZdxRateLimitWindow[]) {
+    const values = facts.windows[window];
+    const keys = WINDOW_KEYS[window];
+    if (values?.limit !== undefined) span.setAttribute(keys[0], values.limit);
+    if (values?.remaining !== undefined) span.setAttribute(keys[1], values.remaining);
+  }
+}
+
+function exceptionType(span: Span): string | undefined {
+  for (let i = span.events.length - 1; i >= 0; i--) {
+    const event = span.events[i]!;
+    if (event.name === 'exception') return normalizeErrorType(event.attributes?.['exception.type'], undefined);
+  }
+  return undefined;
+}
+
+/** The path (with query) of an absolute URL, found by string search: no URL object per span. */
+function pathOfUrl(url: string): string {
+  const scheme = url.indexOf('://');
+  const slash = url.indexOf('/', scheme === -1 ? 0 : scheme + 3);
+  return slash === -1 ? '/' : url.slice(slash);
+}
+
+function stringAttribute(value: AttributeValue | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function numberAttribute(value: AttributeValue | undefined): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}

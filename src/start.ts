@@ -1,0 +1,125 @@
+import { createServer, type Server } from 'node:http';
+import { diag } from '@opentelemetry/api';
+import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { AggregationType, ConsoleMetricExporter, PeriodicExportingMetricReader, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { resolveOptions } from './config.js';
+import { exportConfigFromEnv, type ExportConfig } from './export-config.js';
+import { ZdxInstrumentation } from './instrumentation.js';
+import { ZdxSpanProcessor } from './span-processor.js';
+import type { ZdxTelemetry, ZdxTelemetryOptions } from './types.js';
+import { viewsFor } from './views.js';
+
+const PULL_DURATION_NAME = 'zdx.api.request.duration.seconds';
+
+/**
+ * Starts the OpenTelemetry Node SDK with everything zdx-otel needs: `ZdxInstrumentation` for exact metrics,
+ * the http and undici instrumentations plus `ZdxSpanProcessor` for spans, `zdxViews()`, and the exporters
+ * the standard `OTEL_*` variables choose (metrics over OTLP/HTTP JSON by default). Throws `ZdxConfigError`
+ * for invalid options or variables, before anything is started. `zdx-otel/register` calls this.
+ */
+export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemetry {
+  if (/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) return { shutdown: () => Promise.resolve() };
+  const resolved = resolveOptions(options);
+  const config = exportConfigFromEnv(process.env, options.shutdownTimeoutMillis);
+
+  const pullServers: Server[] = [];
+  const metricReaders = config.metricExporters.map((name) => metricReader(name, config, pullServers));
+  const views: ViewOptions[] = [
+    ...viewsFor(resolved, config.metricExporters.includes('prometheus') ? PULL_DURATION_NAME : undefined),
+    // The generic instrumentations are here for spans; their own per-host histogram is not part of
+    // zdx-otel's metric contract and would add a series per host the application talks to.
+    ...['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-undici'].map((meterName) => ({
+      meterName,
+      instrumentName: 'http.client.request.duration',
+      aggregation: { type: AggregationType.DROP } as const,
+    })),
+  ];
+
+  const tracing = config.traceExporters.length > 0;
+  const spanProcessors: SpanProcessor[] = tracing
+    ? [new ZdxSpanProcessor(options), ...config.traceExporters.map((name) => spanProcessor(name, config))]
+    : [];
+
+  const sdk = new NodeSDK({
+    ...(options.serviceName !== undefined ? { serviceName: options.serviceName } : {}),
+    // ZdxInstrumentation first: its undici subscribers then run before instrumentation-undici ends a span,
+    // so the span processor always finds the request's record.
+    instrumentations: [
+      new ZdxInstrumentation(options),
+      ...(tracing
+        ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()]
+        : []),
+    ],
+    metricReaders,
+    views,
+    spanProcessors,
+    // Logs are not zdx-otel's business; without this the SDK would start an OTLP log exporter by default.
+    logRecordProcessors: [],
+  });
+  sdk.start();
+
+  let done: Promise<void> | undefined;
+  return {
+    shutdown: () => (done ??= boundedShutdown(sdk, pullServers, config.shutdownTimeoutMillis)),
+  };
+}
+
+function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[]): IMetricReader {
+  if (name === 'prometheus') {
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    // Our own server instead of the exporter's: it is unref'd, so a scrape endpoint never keeps an
+    // application alive that would otherwise exit.
+    const server = createServer((request, response) => {
+      if (request.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(request, response);
+      else response.writeHead(404).end();
+    });
+    server.on('error', (error) => diag.error(`zdx-otel: Prometheus endpoint on ${config.prometheusHost}:${config.prometheusPort} failed: ${error.message}`));
+    server.listen(config.prometheusPort, config.prometheusHost).unref();
+    pullServers.push(server);
+    return exporter;
+  }
+  const exporter = name === 'console'
+    ? new ConsoleMetricExporter()
+    : config.metricsProtocol === 'http/protobuf' ? new OtlpProtoMetricExporter() : new OtlpJsonMetricExporter();
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: config.metricIntervalMillis,
+    exportTimeoutMillis: config.metricTimeoutMillis,
+  });
+}
+
+function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig): SpanProcessor {
+  if (name === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
+  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter() : new OtlpJsonTraceExporter();
+  const batch = Object.fromEntries(Object.entries(config.batch).filter(([, v]) => v !== undefined));
+  return new BatchSpanProcessor({ exporter, ...batch });
+}
+
+/** Flushes and stops the SDK, giving up after `timeoutMillis`; never rejects. */
+async function boundedShutdown(sdk: NodeSDK, servers: Server[], timeoutMillis: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      diag.warn(`zdx-otel: shutdown did not finish within ${timeoutMillis} ms; remaining telemetry is dropped`);
+      resolve();
+    }, timeoutMillis);
+    timer.unref();
+  });
+  const flush = sdk.shutdown().catch((error: unknown) => {
+    diag.error(`zdx-otel: shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  try {
+    await Promise.race([flush, timeout]);
+  } finally {
+    clearTimeout(timer);
+    for (const server of servers) server.close();
+  }
+}

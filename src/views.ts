@@ -1,0 +1,72 @@
+import { AggregationType, createAllowListAttributesProcessor, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { resolveOptions, type ResolvedOptions } from './config.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_URL_TEMPLATE,
+  ATTR_ZDX_RATE_LIMIT_WINDOW,
+  ATTR_ZDX_STATUS_CLASS,
+  METER_NAME,
+  METRIC_ZDX_API_RATE_LIMIT_REMAINING,
+  METRIC_ZDX_API_REQUEST_DURATION,
+  METRIC_ZDX_API_REQUESTS,
+} from './semconv.js';
+import type { ZdxOtelOptions } from './types.js';
+
+/** The attributes of `zdx.api.requests` and `zdx.api.request.duration`, and nothing else. */
+export const REQUEST_METRIC_ATTRIBUTES: readonly string[] = Object.freeze([
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_URL_TEMPLATE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_ZDX_STATUS_CLASS,
+  ATTR_ERROR_TYPE,
+]);
+
+export const RATE_LIMIT_METRIC_ATTRIBUTES: readonly string[] = Object.freeze([ATTR_SERVER_ADDRESS, ATTR_ZDX_RATE_LIMIT_WINDOW]);
+
+/**
+ * The metrics Views for zdx-otel's instruments (pass them to NodeSDK's or MeterProvider's `views`):
+ * an allow-list of exactly the documented attributes (so nothing added later, by a hook or a bug, can raise
+ * cardinality), second-scale duration buckets up to 60 s, and an explicit cardinality limit per stream.
+ * The Views select by meter name too, so other libraries' instruments are not touched.
+ */
+export function zdxViews(options: ZdxOtelOptions = {}): ViewOptions[] {
+  return viewsFor(resolveOptions(options));
+}
+
+/**
+ * `durationName` renames the histogram stream. `startZdxTelemetry()` uses it only for the Prometheus pull
+ * exporter, which (unlike every OTLP-to-Prometheus path) never appends the unit to the name: naming the
+ * stream `zdx.api.request.duration.seconds` gives `zdx_api_request_duration_seconds_*` on every path.
+ */
+export function viewsFor({ durationBuckets, cardinalityLimit }: ResolvedOptions, durationName?: string): ViewOptions[] {
+  const requestAttributes = createAllowListAttributesProcessor([...REQUEST_METRIC_ATTRIBUTES]);
+  return [
+    {
+      meterName: METER_NAME,
+      instrumentName: METRIC_ZDX_API_REQUESTS,
+      attributesProcessors: [requestAttributes],
+      aggregationCardinalityLimit: cardinalityLimit,
+    },
+    {
+      meterName: METER_NAME,
+      instrumentName: METRIC_ZDX_API_REQUEST_DURATION,
+      ...(durationName ? { name: durationName } : {}),
+      aggregation: {
+        type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+        options: { boundaries: [...durationBuckets], recordMinMax: true },
+      },
+      attributesProcessors: [requestAttributes],
+      aggregationCardinalityLimit: cardinalityLimit,
+    },
+    {
+      meterName: METER_NAME,
+      instrumentName: METRIC_ZDX_API_RATE_LIMIT_REMAINING,
+      attributesProcessors: [createAllowListAttributesProcessor([...RATE_LIMIT_METRIC_ATTRIBUTES])],
+      aggregationCardinalityLimit: cardinalityLimit,
+    },
+  ];
+}
