@@ -1,11 +1,10 @@
 import { ZdxConfigError } from './errors.js';
+import { compileHostMatcher } from './route/hosts.js';
 import type { ZdxOtelOptions } from './types.js';
 
 /** Options after defaults and `ZDX_OTEL_*` variables are applied and everything is validated. */
 export interface ResolvedOptions {
   readonly extraHosts: readonly string[];
-  /** Which name to blame when `extraHosts` turns out to be malformed (the option or its variable). */
-  readonly extraHostsSource: string;
   readonly maxUnknownTemplates: number;
   readonly redactedQueryKeys: readonly string[];
   readonly durationBuckets: readonly number[];
@@ -32,8 +31,15 @@ export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.
 
   const hostsVar = fromEnv('ZDX_OTEL_EXTRA_HOSTS');
   const extraHosts = options.extraHosts ?? (hostsVar ? splitList(hostsVar) : []);
+  const hostsSource = options.extraHosts ? 'extraHosts' : 'ZDX_OTEL_EXTRA_HOSTS';
   if (!Array.isArray(extraHosts) || extraHosts.some((h) => typeof h !== 'string')) {
-    throw new ZdxConfigError('extraHosts', 'expected an array of host or base-URL strings');
+    throw new ZdxConfigError(hostsSource, 'expected an array of host or base-URL strings');
+  }
+  try {
+    compileHostMatcher(extraHosts);
+  } catch (error) {
+    // Blame what the user actually set: the option, or the variable it came from.
+    throw error instanceof ZdxConfigError ? new ZdxConfigError(hostsSource, error.detail) : error;
   }
 
   const keysVar = fromEnv('ZDX_OTEL_REDACTED_QUERY_KEYS');
@@ -47,7 +53,6 @@ export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.
 
   return {
     extraHosts: Object.freeze([...extraHosts]),
-    extraHostsSource: options.extraHosts ? 'extraHosts' : 'ZDX_OTEL_EXTRA_HOSTS',
     maxUnknownTemplates: integerOption(
       options.maxUnknownTemplates, 'maxUnknownTemplates',
       fromEnv('ZDX_OTEL_MAX_UNKNOWN_TEMPLATES'), 'ZDX_OTEL_MAX_UNKNOWN_TEMPLATES',

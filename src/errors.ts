@@ -7,8 +7,9 @@ export class ZdxConfigError extends Error {
   constructor(
     /** The option or environment variable at fault, e.g. `extraHosts` or `ZDX_OTEL_EXTRA_HOSTS`. */
     readonly option: string,
-    message: string,
+    /** What is wrong and what is accepted, without the option's name. */
+    readonly detail: string,
   ) {
-    super(`zdx-otel: invalid ${option}: ${message}`);
+    super(`zdx-otel: invalid ${option}: ${detail}`);
   }
 }

@@ -11,6 +11,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
+  ATTR_URL_PATH,
   ATTR_URL_QUERY,
   ATTR_URL_TEMPLATE,
   ATTR_ZDX_RATE_LIMIT_LIMIT,
@@ -121,6 +122,8 @@ export class ZdxSpanProcessor implements SpanProcessor {
     if (full !== undefined) span.setAttribute(ATTR_URL_FULL, this.redactor.full(full));
     const query = stringAttribute(attributes[ATTR_URL_QUERY]);
     if (query !== undefined) span.setAttribute(ATTR_URL_QUERY, this.redactor.query(query));
+    const path = stringAttribute(attributes[ATTR_URL_PATH]);
+    if (path !== undefined) span.setAttribute(ATTR_URL_PATH, this.redactor.path(path));
     for (const key of Object.keys(attributes)) {
       if (SECRET_HEADER_ATTRIBUTE.test(key)) span.setAttribute(key, ['REDACTED']);
     }

@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -65,11 +67,25 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
     logRecordProcessors: [],
   });
   sdk.start();
+  if (tracing) patchBuiltinsForEsm();
 
   let done: Promise<void> | undefined;
   return {
     shutdown: () => (done ??= boundedShutdown(sdk, pullServers, config.shutdownTimeoutMillis)),
   };
+}
+
+/**
+ * instrumentation-http patches `node:http`/`node:https` when they are next `require`d. An ESM application
+ * imports them without `require`, so the patch would wait for some CommonJS module to require them (or
+ * never come). Requiring them here applies it now, and syncBuiltinESMExports() hands the patched functions
+ * to ESM named imports (`import { request } from 'node:http'`) too.
+ */
+function patchBuiltinsForEsm(): void {
+  const require = createRequire(join(process.cwd(), 'zdx-otel-register.cjs'));
+  require('node:http');
+  require('node:https');
+  syncBuiltinESMExports();
 }
 
 function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[]): IMetricReader {

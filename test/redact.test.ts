@@ -147,3 +147,18 @@ describe('compileRedactor().query', () => {
     expect(() => compileRedactor([3 as unknown as string])).toThrow(ZdxConfigError);
   });
 });
+
+describe('compileRedactor().path', () => {
+  const r = compileRedactor();
+  it('redacts path segments that carry an email or a JWT, in url.path and url.full', () => {
+    expect(r.path('/v1/unknown/alice%40example.com/x')).toBe('/v1/unknown/REDACTED/x');
+    expect(r.path('/v1/users/bob@example.com')).toBe('/v1/users/REDACTED');
+    expect(r.path('/v1/t/eyJhbGciOiJIUzI1NiJ9.e30.sig/y')).toBe('/v1/t/REDACTED/y');
+    expect(r.full('https://api.zdxcloud.net/v1/users/bob@example.com?from=1')).toBe('https://api.zdxcloud.net/v1/users/REDACTED?from=1');
+    expect(r.full('https://u:p@api.zdxcloud.net/v1/users/bob@example.com')).toBe('https://REDACTED:REDACTED@api.zdxcloud.net/v1/users/REDACTED');
+  });
+  it('leaves ordinary paths alone', () => {
+    expect(r.path('/v1/devices/123/apps/4')).toBe('/v1/devices/123/apps/4');
+    expect(r.full('http://127.0.0.1:8080/zdx/v1/alerts/7473160764821179371')).toBe('http://127.0.0.1:8080/zdx/v1/alerts/7473160764821179371');
+  });
+});

@@ -69,6 +69,8 @@ export interface Redactor {
   full(url: string): string;
   /** `url.query`: a query string with or without `?`, returned without it. */
   query(query: string): string;
+  /** `url.path`: path segments that look like personal data or a credential (an email, a JWT) become `REDACTED`. */
+  path(path: string): string;
 }
 
 function normalizeKey(key: string): string {
@@ -114,10 +116,28 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     if (hash >= 0) rest = rest.slice(0, hash);
     const q = rest.indexOf('?');
     const base = redactUserinfo(q < 0 ? rest : rest.slice(0, q));
-    return q < 0 ? base : `${base}?${query(rest.slice(q + 1))}`;
+    const split = pathStart(base);
+    const redacted = base.slice(0, split) + path(base.slice(split));
+    return q < 0 ? redacted : `${redacted}?${query(rest.slice(q + 1))}`;
   };
 
-  return { full, query };
+  return { full, query, path };
+}
+
+// ZDX puts no personal data in paths, but an application can (an unknown endpoint, a user id typed as an
+// email), and url.full/url.path would carry it verbatim.
+function path(input: string): string {
+  if (!input.includes('@') && !input.includes('%40') && !input.includes('eyJ')) return input;
+  return input.split('/').map((segment) => (looksSensitive(segment) ? REDACTED : segment)).join('/');
+}
+
+/** Index of the path in `[scheme:]//authority/path` or `authority/path`; 0 for a bare `/path`. */
+function pathStart(base: string): number {
+  const scheme = SCHEME.exec(base);
+  if (scheme === null && base.startsWith('/') && !base.startsWith('//')) return 0;
+  const start = scheme !== null ? scheme[0].length : base.startsWith('//') ? 2 : 0;
+  const slash = base.indexOf('/', start);
+  return slash < 0 ? base.length : slash;
 }
 
 function redactParam(param: string, isSensitiveKey: (key: string) => boolean): string {

@@ -66,7 +66,8 @@ export function setupOtel(options: { zdx?: ZdxOtelOptions; sampler?: Sampler; tr
 
   const instrumentations = [
     new ZdxInstrumentation(options.zdx),
-    ...(tracing ? [new HttpInstrumentation(), new UndiciInstrumentation()] : []),
+    // Client side only, as zdx-otel/register does: the test servers live in this process too.
+    ...(tracing ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()] : []),
   ];
   const unregister = registerInstrumentations({
     instrumentations,

@@ -24,7 +24,8 @@ function handle(server: { requests: number }, req: IncomingMessage, res: ServerR
   const url = new URL(req.url ?? '/', 'http://x');
   const status = Number(url.searchParams.get('status') ?? 200);
   const delay = Number(url.searchParams.get('delay') ?? 0);
-  req.resume();
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
   const answer = () => {
     if (url.searchParams.has('reset')) {
       req.socket.destroy();
@@ -47,7 +48,13 @@ function handle(server: { requests: number }, req: IncomingMessage, res: ServerR
       res.writeHead(status, headers).end();
       return;
     }
-    const body = status >= 400 ? { code: 'ERROR', message: `status ${status}` } : { ok: true, path: url.pathname };
+    // The token endpoint answers with a token made from the request body, so a secret sent in the body
+    // comes back in the response too: telemetry must read neither.
+    const body = status >= 400
+      ? { code: 'ERROR', message: `status ${status}` }
+      : url.pathname.endsWith('/oauth/token')
+        ? { token: Buffer.concat(chunks).toString('base64'), token_type: 'Bearer', expires_in: 3600 }
+        : { ok: true, path: url.pathname };
     res.writeHead(status, headers);
     if (url.searchParams.has('slowbody')) {
       res.write('{"part":');
@@ -56,8 +63,10 @@ function handle(server: { requests: number }, req: IncomingMessage, res: ServerR
       res.end(JSON.stringify(body));
     }
   };
-  if (delay > 0) setTimeout(answer, delay);
-  else answer();
+  req.on('end', () => {
+    if (delay > 0) setTimeout(answer, delay);
+    else answer();
+  });
 }
 
 async function listen(server: Server, scheme: 'http' | 'https', state: { requests: number }): Promise<TestServer> {
