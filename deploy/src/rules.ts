@@ -1,0 +1,124 @@
+/*
+ * Recording rules (the mixin's `prometheusRules`): request, error and 429 rates and ratios per endpoint
+ * (`url_template`) and per ZDX host (`server_address`) over every window the alerts and dashboard use.
+ *
+ * Names follow Prometheus' `level:metric:operations` convention. Numerator and denominator are aggregated
+ * separately and then divided (never averaged ratios). Ratios treat a missing error series as zero errors,
+ * because the library only creates a series once the first such response arrives: without the fill a healthy
+ * endpoint would have no ratio at all instead of 0.
+ */
+import { durationSeconds, type ZdxDeployConfig } from './config.ts';
+import { LABELS, METRICS, oneOf, raw, sumBy } from './promql.ts';
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+}
+
+export interface RuleGroup<R> {
+  name: string;
+  interval?: string;
+  rules: R[];
+}
+
+/** The aggregation levels the rules are recorded at. */
+export type Level = 'url_template' | 'server_address';
+
+/** Counters and ratios recorded per level and window. */
+export type Family = 'requests' | 'errors' | '429' | '5xx';
+
+/** Labels kept at a level: the user's group labels, then the level label. */
+export function levelLabels(config: ZdxDeployConfig, level: Level): string[] {
+  return [...config.groupLabels, level];
+}
+
+function levelPrefix(config: ZdxDeployConfig, level: Level): string {
+  return levelLabels(config, level).join('_');
+}
+
+/** Name of a recorded per-second rate, e.g. `url_template:zdx_api_requests_429:rate5m`. */
+export function rateRecord(config: ZdxDeployConfig, level: Level, family: Family, window: string): string {
+  const metric = family === 'requests' ? 'zdx_api_requests' : `zdx_api_requests_${family}`;
+  return `${levelPrefix(config, level)}:${metric}:rate${window}`;
+}
+
+/** Name of a recorded ratio, e.g. `server_address:zdx_api_requests_errors_per_requests:ratio_rate1h`. */
+export function ratioRecord(config: ZdxDeployConfig, level: Level, family: Exclude<Family, 'requests'>, window: string): string {
+  return `${levelPrefix(config, level)}:zdx_api_requests_${family}_per_requests:ratio_rate${window}`;
+}
+
+/** Every window the alerts need, shortest first, without duplicates. */
+export function ruleWindows(config: ZdxDeployConfig): string[] {
+  const windows = new Map<number, string>();
+  const add = (w: string): void => {
+    const seconds = durationSeconds(w);
+    if (!windows.has(seconds)) windows.set(seconds, w);
+  };
+  add(config.rateWindow);
+  for (const b of config.burnRates) {
+    add(b.short);
+    add(b.long);
+  }
+  add(config.rateLimited.sustained.window);
+  return [...windows.entries()].sort((a, b) => a[0] - b[0]).map(([, w]) => w);
+}
+
+/** The matcher that selects a family's responses. */
+export function familyMatcher(config: ZdxDeployConfig, family: Family): string {
+  switch (family) {
+    case 'requests':
+      return '';
+    case 'errors':
+      return oneOf(LABELS.statusClass, config.errorStatusClasses);
+    case '429':
+      return `${LABELS.code}="429"`;
+    case '5xx':
+      return `${LABELS.statusClass}="5xx"`;
+  }
+}
+
+function rateRule(config: ZdxDeployConfig, level: Level, family: Family, window: string): RecordingRule {
+  return {
+    record: rateRecord(config, level, family, window),
+    expr: sumBy(
+      levelLabels(config, level),
+      `rate(${raw(config, METRICS.requests, familyMatcher(config, family))}[${window}])`,
+    ),
+  };
+}
+
+function ratioRule(
+  config: ZdxDeployConfig,
+  level: Level,
+  family: Exclude<Family, 'requests'>,
+  window: string,
+): RecordingRule {
+  const part = rateRecord(config, level, family, window);
+  const total = rateRecord(config, level, 'requests', window);
+  return {
+    record: ratioRecord(config, level, family, window),
+    expr: `(${part} or 0 * ${total})\n/\n${total}`,
+  };
+}
+
+/** The recording-rule groups, in evaluation order (rates before the ratios that read them). */
+export function recordingRuleGroups(config: ZdxDeployConfig): RuleGroup<RecordingRule>[] {
+  const windows = ruleWindows(config);
+  const group = (name: string, level: Level, extra: (w: string) => RecordingRule[]): RuleGroup<RecordingRule> => {
+    const rules: RecordingRule[] = [];
+    for (const w of windows) {
+      for (const family of ['requests', 'errors', '429'] as const) rules.push(rateRule(config, level, family, w));
+      rules.push(...extra(w).filter((r) => r.record.includes(':rate')));
+      rules.push(ratioRule(config, level, 'errors', w), ratioRule(config, level, '429', w));
+      rules.push(...extra(w).filter((r) => r.record.includes(':ratio_rate')));
+    }
+    return { name, ...(config.ruleInterval ? { interval: config.ruleInterval } : {}), rules };
+  };
+  return [
+    // The 5xx-only series feed the per-endpoint 5xx alert, which looks at the short window only.
+    group('zdx-api.rules.url_template', 'url_template', (w) =>
+      w === config.rateWindow ? [rateRule(config, 'url_template', '5xx', w), ratioRule(config, 'url_template', '5xx', w)] : [],
+    ),
+    group('zdx-api.rules.server_address', 'server_address', () => []),
+  ];
+}
