@@ -208,23 +208,21 @@ function installExitHook(): void {
 }
 
 function cleanUpSync(): void {
-  {
-    for (const e of live) {
-      try {
-        e.child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      try {
-        e.watchdog?.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
+  for (const e of live) {
+    try {
+      e.child.kill('SIGKILL');
+    } catch {
+      /* already gone */
     }
-    live.clear();
-    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-    tempDirs.clear();
+    try {
+      e.watchdog?.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
+  live.clear();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
 }
 
 /**
@@ -565,7 +563,7 @@ class PromApiClient {
   }
 }
 
-interface BackendBase {
+export interface BackendBase {
   /** Base URL, e.g. http://127.0.0.1:40123 (loopback only). */
   readonly url: string;
   readonly pid: number | undefined;
