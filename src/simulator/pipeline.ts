@@ -1,6 +1,6 @@
 /*
  * The life of one request, in the order a ZDX gateway would apply its checks:
- * method known (501) → URL length (414) → route (404 / 405 / 400) → Accept (406) → outage window →
+ * method known (501) → URL length (414) → outage window → route (404 / 405 / 400) → Accept (406) →
  * body (413 / 415 / 400) → rate limit (429) → bearer token (401 / 403) → from/to (400) → injected faults →
  * handler. Every step answers `{code, message}` on failure; an unexpected exception is a 500, never a crash.
  */
@@ -82,6 +82,21 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
     const query = new URLSearchParams(search);
 
     const route = deps.router.match(method, pathname);
+    const endpoint = route.kind === 'match' ? route.endpoint : undefined;
+    if (endpoint !== undefined) {
+      key = `${endpoint.method} ${endpoint.template}`;
+      // Drawn here, from this request's own stream, so the decisions do not depend on other requests' timing.
+      plan = deps.faults.plan(endpoint, createRandom(deps.seed, seq));
+    }
+
+    // An outage comes first: a gateway that is down answers nothing else, not even a 404.
+    const outage = deps.faults.outage(endpoint, deps.now());
+    if (outage !== undefined) {
+      plan = { reset: outage.reset, latencyMs: plan?.latencyMs ?? 0, slowBodyMs: 0 };
+      const retryAfter = Math.max(1, Math.ceil((outage.endsAtMs - deps.now()) / 1000));
+      return await fail(outage.status, 'the service is unavailable (simulated outage)', undefined, { 'Retry-After': String(retryAfter) });
+    }
+
     if (route.kind === 'malformed') return await fail(400, route.message, ['path: invalid percent-encoding']);
     if (route.kind === 'none') return await fail(404, `no ZDX API endpoint at ${pathname}`);
     if (route.kind === 'method') {
@@ -89,19 +104,9 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
       if (method === 'OPTIONS') return await finish({ status: 204, headers: { Allow: allow } });
       return await fail(405, `${method} is not allowed on ${pathname}; allowed: ${allow}`, undefined, { Allow: allow });
     }
-    const endpoint = route.endpoint;
-    key = `${endpoint.method} ${endpoint.template}`;
-    // Drawn here, from this request's own stream, so the decisions do not depend on other requests' timing.
-    plan = deps.faults.plan(endpoint, createRandom(deps.seed, seq));
+    if (endpoint === undefined || plan === undefined) throw new Error('route matched without an endpoint');
 
     if (!acceptsJson(req.headers.accept)) return await fail(406, 'this endpoint only produces application/json');
-
-    const outage = deps.faults.outage(endpoint, deps.now());
-    if (outage !== undefined) {
-      plan = { ...plan, reset: outage.reset, slowBodyMs: 0 };
-      const retryAfter = Math.max(1, Math.ceil((outage.endsAtMs - deps.now()) / 1000));
-      return await fail(outage.status, 'the service is unavailable (simulated outage)', undefined, { 'Retry-After': String(retryAfter) });
-    }
 
     const body = await readJsonBody(req, method, deps.maxBodyBytes);
     if (body instanceof HttpError) {
