@@ -1,5 +1,8 @@
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { ZDX_ENDPOINTS } from '../src/catalog/endpoints.js';
+import { TokenAuthority } from '../src/simulator/auth.js';
+import { Dataset } from '../src/simulator/data.js';
+import { handle } from '../src/simulator/routes.js';
 import { MAX_ACTIVE_TRACES, startSimulator, type RunningSimulator, type SimulatorOptions } from '../src/simulator/index.js';
 
 const T0 = 1_800_000_000_000;
@@ -96,6 +99,21 @@ describe('every catalog endpoint', () => {
       expect(statuses, `${ep.method} ${ep.template}`).toBeDefined();
       expect(Object.keys(statuses!)).toEqual(['200']);
     }
+  });
+});
+
+describe('endpoints added to the catalog later', () => {
+  test('get a generic plausible answer instead of failing', () => {
+    const data = new Dataset(1, T0);
+    const tokens = new TokenAuthority({ k: { secret: 's' } }, 3600, () => T0);
+    const ctx = (method: string, template: string, params: Record<string, string>, body?: unknown) =>
+      handle({ endpoint: { method, template, group: 'config' }, params, query: new URLSearchParams(), body, nowMs: T0, data, tokens });
+    expect(ctx('GET', '/v1/config/monitors/{mid}', { mid: '12' })).toEqual({ status: 200, body: { id: '12' } });
+    expect(ctx('GET', '/v1/config/monitors', {})).toEqual({ status: 200, body: [] });
+    expect(ctx('DELETE', '/v1/config/monitors/{mid}', { mid: '12' })).toEqual({ status: 200, body: { id: '12', status: 'deleted' } });
+    const created = ctx('POST', '/v1/config/monitors', {}, { type: 'WEB' });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ type: 'WEB', id: expect.stringMatching(/^\d+$/) });
   });
 });
 

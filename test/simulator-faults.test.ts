@@ -9,6 +9,7 @@ import { createRandom } from '../src/simulator/random.js';
 import {
   loadScenario,
   parseScenario,
+  scenarioFromFlags,
   ScenarioError,
   startSimulator,
   type RunningSimulator,
@@ -364,5 +365,69 @@ describe('example scenarios under a workload', () => {
     expect(await status('/v1/devices')).toBe(200);
     clock.set(T0 + 120_000);
     expect(await status('/v1/alerts/ongoing')).toBe(200);
+  });
+});
+
+describe('scenario flags', () => {
+  test('compact flag values become a scenario laid over a file', () => {
+    const base = loadScenario(join(SCENARIOS, 'outage.json'));
+    const s = scenarioFromFlags(
+      {
+        seed: '77',
+        tier: '3',
+        errorRate: '503=0.05,500=0.01',
+        latency: 'lognormal:120:0.6:4000',
+        slowBody: '800:0.1',
+        resetRate: '0.01',
+        outage: ['2m+15s', '10s+5s:502', '1500+500:reset'],
+        rateLimit: '5/30/1000',
+      },
+      base,
+    );
+    expect(s).toMatchObject({
+      name: 'outage',
+      seed: 77,
+      tier: 3,
+      errors: { '503': 0.05, '500': 0.01 },
+      latency: { distribution: 'lognormal', medianMs: 120, sigma: 0.6, maxMs: 4000 },
+      slowBody: { ms: 800, rate: 0.1 },
+      resetRate: 0.01,
+      rateLimit: { perSecond: 5, perMinute: 30, perHour: 1000 },
+    });
+    expect(s.outages).toHaveLength(base.outages!.length + 3);
+    expect(s.outages!.slice(-3)).toEqual([
+      { startMs: 120_000, durationMs: 15_000 },
+      { startMs: 10_000, durationMs: 5000, status: 502 },
+      { startMs: 1500, durationMs: 500, reset: true },
+    ]);
+    expect(scenarioFromFlags({ rateLimit: 'off', latency: 'fixed:5', seed: 'abc' })).toEqual({
+      rateLimit: { enabled: false },
+      latency: { distribution: 'fixed', ms: 5 },
+      seed: 'abc',
+    });
+  });
+
+  test.each([
+    [{ errorRate: '503' }, '--error-rate'],
+    [{ errorRate: '299=0.1' }, '--error-rate'],
+    [{ errorRate: '503=2' }, '--error-rate'],
+    [{ latency: 'gauss:1' }, '--latency'],
+    [{ latency: 'uniform:9:x' }, '--latency'],
+    [{ outage: '20s' }, '--outage'],
+    [{ outage: '5x+1s' }, '--outage'],
+    [{ outage: '1s+1s:200' }, '--outage'],
+    [{ rateLimit: '5/30' }, '--rate-limit'],
+    [{ tier: '7' }, '--tier'],
+    [{ resetRate: 'often' }, '--reset-rate'],
+  ])('%j is rejected, naming %s', (flags, flag) => {
+    let error: unknown;
+    try {
+      scenarioFromFlags(flags);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect((error as ScenarioError).field).toBe(flag);
+    expect((error as Error).message).toMatch(new RegExp(`^flags: ${flag}: `));
   });
 });

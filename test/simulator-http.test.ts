@@ -219,6 +219,32 @@ describe('oversized and unacceptable requests', () => {
   });
 });
 
+describe('clients that go away', () => {
+  test('a client that drops mid-body or mid-answer does not break the server', async () => {
+    const s = await start({ scenario: { rateLimit: { enabled: false }, latency: { distribution: 'fixed', ms: 50 } } });
+    await new Promise<void>((resolve) => {
+      const socket = connect(s.port, '127.0.0.1', () => {
+        socket.write('POST /v1/analysis HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"dev');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 20);
+      });
+    });
+    await new Promise<void>((resolve) => {
+      const req = request(`${s.url}/v1/apps`, { agent: false });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 10); // before the 50 ms latency has passed
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await raw(`${s.url}/v1/apps`)).status).toBe(200);
+  });
+});
+
 describe('lifecycle', () => {
   test('close() returns promptly with idle keep-alive sockets and with a slow body in flight', async () => {
     const s = await startSimulator({ auth: false, scenario: { endpoints: { 'GET /v1/users': { slowBody: { ms: 30_000 } } } } });

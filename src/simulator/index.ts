@@ -30,6 +30,7 @@ export {
   type Scenario,
 } from './scenario.js';
 export type { SimulatorStats } from './stats.js';
+export { scenarioFromFlags, type ScenarioFlags } from './flags.js';
 export { MAX_ACTIVE_TRACES } from './routes.js';
 export { DEFAULT_WINDOW_SECONDS, MAX_WINDOW_SECONDS, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './query.js';
 

@@ -7,13 +7,14 @@
 export type StatsOutcome = number | 'reset';
 
 export interface SimulatorStats {
-  /** Everything received, including requests Node could not parse. */
+  /** Requests answered or reset so far, including those Node could not parse. */
   readonly requests: number;
   /** Outcome (`"200"`, `"429"`, `"reset"`) → count. */
   readonly byStatus: Readonly<Record<string, number>>;
   /**
-   * `"METHOD /v1/template"` → outcome → count. Requests matching no endpoint are under `unmatched`,
-   * requests rejected while parsing (431, 400, 408, 417) under `unparsed`.
+   * `"METHOD /v1/template"` → outcome → count. Requests matching no catalog endpoint and method (404, 405,
+   * 414, 501) are under `unmatched`; requests rejected while parsing
+   * (431, 400, 408, 417) under `unparsed`.
    */
   readonly byEndpoint: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
