@@ -23,7 +23,7 @@ describe('at 1% trace sampling', () => {
   it('every request is still counted, with its code', async () => {
     const n = 400;
     for (let i = 0; i < n; i++) {
-      const client: ClientName = (['fetch', 'node:http', 'axios', 'undici'] as const)[i % 4];
+      const client: ClientName = (['fetch', 'node:http', 'axios', 'undici'] as const)[i % 4]!;
       await call(client, `${zdx.url}/v1/devices/${i}?status=${i % 10 === 0 ? 429 : 200}`);
     }
     const points = await otel.points('zdx.api.requests');

@@ -3,14 +3,11 @@
 // play a Collector outage. Protobuf payloads go to real backends (test/support/backends.ts) instead.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { attributesOf, parseOtlpJsonMetrics } from '../../src/demo/otlp-json.js';
 
 export type ReceiverMode = 'ok' | 'fail500' | 'throttle429' | 'hang' | 'reset';
 
-interface OtlpAttribute { key: string; value: Record<string, unknown> }
-interface OtlpDataPoint { attributes?: OtlpAttribute[]; asInt?: string | number; asDouble?: number; count?: string | number; sum?: number; timeUnixNano?: string }
-interface OtlpMetric { name: string; unit?: string; sum?: { dataPoints: OtlpDataPoint[] }; gauge?: { dataPoints: OtlpDataPoint[] }; histogram?: { dataPoints: OtlpDataPoint[] } }
-
-export interface ReceivedPoint { metric: string; attributes: Record<string, unknown>; value: number; resource: Record<string, unknown> }
+export interface ReceivedPoint { metric: string; attributes: Readonly<Record<string, unknown>>; value: number }
 export interface ReceivedSpan { name: string; kind: number; attributes: Record<string, unknown>; status?: { code?: number; message?: string } }
 
 export interface OtlpReceiver {
@@ -24,15 +21,6 @@ export interface OtlpReceiver {
   latest(metric: string): ReceivedPoint[];
   spans(): ReceivedSpan[];
   close(): Promise<void>;
-}
-
-function attributes(list: OtlpAttribute[] | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const { key, value } of list ?? []) {
-    const v = value.stringValue ?? value.intValue ?? value.doubleValue ?? value.boolValue;
-    out[key] = typeof v === 'string' && value.intValue !== undefined ? Number(v) : v;
-  }
-  return out;
 }
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
@@ -54,24 +42,13 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       bodies.push(body);
       try {
         const json = JSON.parse(body) as Record<string, unknown>;
-        for (const rm of (json.resourceMetrics as Array<Record<string, unknown>>) ?? []) {
-          const resource = attributes((rm.resource as { attributes?: OtlpAttribute[] })?.attributes);
-          for (const sm of (rm.scopeMetrics as Array<{ metrics: OtlpMetric[] }>) ?? []) {
-            for (const m of sm.metrics) {
-              const dps = m.sum?.dataPoints ?? m.gauge?.dataPoints ?? m.histogram?.dataPoints ?? [];
-              for (const dp of dps) {
-                const value = m.histogram ? Number(dp.count) : Number(dp.asInt ?? dp.asDouble);
-                points.push({ metric: m.name, attributes: attributes(dp.attributes), value, resource });
-              }
-            }
-          }
-        }
+        for (const p of parseOtlpJsonMetrics(json)) points.push({ metric: p.metric, attributes: p.attributes, value: p.value });
         for (const rs of (json.resourceSpans as Array<Record<string, unknown>>) ?? []) {
           for (const ss of (rs.scopeSpans as Array<{ spans: Array<Record<string, unknown>> }>) ?? []) {
             for (const s of ss.spans) {
               spans.push({
                 name: s.name as string, kind: s.kind as number,
-                attributes: attributes(s.attributes as OtlpAttribute[]),
+                attributes: attributesOf(s.attributes as Parameters<typeof attributesOf>[0]),
                 status: s.status as { code?: number; message?: string },
               });
             }
