@@ -13,7 +13,7 @@ import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-s
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { percent, round, type ZdxDeployConfig } from './config.ts';
+import { durationSeconds, percent, round, type ZdxDeployConfig } from './config.ts';
 import { classWords } from './alerts.ts';
 import { familyMatcher } from './rules.ts';
 import { LABELS, METRICS, series, sumBy } from './promql.ts';
@@ -340,7 +340,6 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
     );
 
   // --- Rate limit and error budget --------------------------------------------------------------------------
-  const page = config.burnRates[0];
   const burnSteps: Array<[number | null, string]> = [[null, 'green']];
   for (const b of [...config.burnRates].sort((a, z) => a.factor - z.factor)) {
     burnSteps.push([b.factor, b.severity === 'critical' ? 'red' : 'orange']);
@@ -353,21 +352,22 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
   };
   const burnPanel = timeseries(
     'Error-budget burn rate',
-    `How many times faster than sustainable the ${percent(budget)} error budget is spent (1 = exactly the budget over ${config.sloPeriod}). ` +
-      'Lines mark the burn-rate alert factors.',
+    `How many times faster than sustainable the ${percent(budget)} error budget is spent (1 = exactly the budget over ${config.sloPeriod}), ` +
+      'over the windows of the paging burn-rate alerts. Dashed lines mark the alert factors.',
     'x',
     12,
   )
     .thresholds(thresholds(burnSteps))
     .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed));
-  const shown = new Set<string>();
-  let ref = 0;
-  for (const b of config.burnRates) {
-    if (shown.has(b.long)) continue;
-    shown.add(b.long);
-    burnPanel.withTarget(burn(b.long, String.fromCharCode(65 + ref++)));
+  // Only the paging windows: day-long windows over raw series would make every refresh scan days of samples.
+  const paging = config.burnRates.filter((b) => b.severity === 'critical');
+  const burnWindows = new Map<number, string>();
+  for (const b of paging.length > 0 ? paging : config.burnRates.slice(0, 1)) {
+    for (const w of [b.short, b.long]) burnWindows.set(durationSeconds(w), w);
   }
-  if (page !== undefined && !shown.has(page.short)) burnPanel.withTarget(burn(page.short, String.fromCharCode(65 + ref++)));
+  [...burnWindows.entries()]
+    .sort((a, z) => a[0] - z[0])
+    .forEach(([, w], i) => burnPanel.withTarget(burn(w, String.fromCharCode(65 + i))));
 
   builder
     .withRow(new dashboard.RowBuilder('Rate limit and error budget'))
