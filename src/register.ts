@@ -19,15 +19,18 @@ function register(): void {
 
   process.once('beforeExit', () => void telemetry.shutdown());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    const onSignal = () => {
-      void telemetry.shutdown().then(() => {
-        // Having a listener suppresses Node's default action (terminate). When ours was the only one, let
-        // the signal do what it would have done without zdx-otel; otherwise the application's own handler
-        // decides when to exit. Either way the library never calls process.exit().
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      });
-    };
-    process.once(signal, onSignal);
+    process.once(signal, () => {
+      // Having a listener suppresses Node's default action (terminate). If the application listens too, it
+      // decides when to exit: export what we have now, keep recording, and shut down at 'beforeExit'.
+      // Otherwise flush, stop, and let the signal do what it would have done without zdx-otel. Counted now,
+      // while the application's own once-listeners are still registered. The library never calls
+      // process.exit().
+      if (process.listenerCount(signal) > 0) {
+        void telemetry.flush();
+        return;
+      }
+      void telemetry.shutdown().then(() => process.kill(process.pid, signal));
+    });
   }
 }
 

@@ -28,7 +28,9 @@ const PULL_DURATION_NAME = 'zdx.api.request.duration.seconds';
  * for invalid options or variables, before anything is started. `zdx-otel/register` calls this.
  */
 export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemetry {
-  if (/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) return { shutdown: () => Promise.resolve() };
+  if (/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) {
+    return { flush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
+  }
   const resolved = resolveOptions(options);
   const config = exportConfigFromEnv(process.env, options.shutdownTimeoutMillis);
 
@@ -70,8 +72,16 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   if (tracing) patchBuiltinsForEsm();
 
   let done: Promise<void> | undefined;
+  const bound = config.shutdownTimeoutMillis;
   return {
-    shutdown: () => (done ??= boundedShutdown(sdk, pullServers, config.shutdownTimeoutMillis)),
+    // NodeSDK has no forceFlush; the readers and processors it was given do.
+    flush: () => within(bound, 'flush', Promise.all([
+      ...metricReaders.map((reader) => reader.forceFlush()),
+      ...spanProcessors.map((processor) => processor.forceFlush()),
+    ])),
+    shutdown: () => (done ??= within(bound, 'shutdown', sdk.shutdown()).finally(() => {
+      for (const server of pullServers) server.close();
+    })),
   };
 }
 
@@ -119,23 +129,22 @@ function spanProcessor(name: ExportConfig['traceExporters'][number], config: Exp
   return new BatchSpanProcessor({ exporter, ...batch });
 }
 
-/** Flushes and stops the SDK, giving up after `timeoutMillis`; never rejects. */
-async function boundedShutdown(sdk: NodeSDK, servers: Server[], timeoutMillis: number): Promise<void> {
+/** Waits for `work` at most `timeoutMillis`; logs instead of rejecting. */
+async function within(timeoutMillis: number, what: string, work: Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
-      diag.warn(`zdx-otel: shutdown did not finish within ${timeoutMillis} ms; remaining telemetry is dropped`);
+      diag.warn(`zdx-otel: ${what} did not finish within ${timeoutMillis} ms; telemetry not yet exported is dropped`);
       resolve();
     }, timeoutMillis);
     timer.unref();
   });
-  const flush = sdk.shutdown().catch((error: unknown) => {
-    diag.error(`zdx-otel: shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+  const finished = work.then(() => undefined, (error: unknown) => {
+    diag.error(`zdx-otel: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
   });
   try {
-    await Promise.race([flush, timeout]);
+    await Promise.race([finished, timeout]);
   } finally {
     clearTimeout(timer);
-    for (const server of servers) server.close();
   }
 }

@@ -86,6 +86,8 @@ export interface ZdxTelemetryOptions extends ZdxOtelOptions {
 
 /** A started zdx-otel setup, as returned by `startZdxTelemetry()`. */
 export interface ZdxTelemetry {
+  /** Exports what has been recorded so far and keeps running; bounded in time, never rejects. */
+  flush(): Promise<void>;
   /** Flushes and stops the SDK; resolves within a bounded time and never rejects. */
   shutdown(): Promise<void>;
 }

@@ -47,6 +47,17 @@ describe('zdx-otel demo', () => {
     }
   });
 
+  it('Ctrl-C stops the run early and still prints the final numbers', async () => {
+    const run = runApp([CLI, 'demo', '--duration', '120', '--rate', '10', '--refresh', '1', '--scenario', SMOKE], {});
+    await run.waitFor('requests', 30_000);
+    run.child.kill('SIGINT');
+    const { code } = await exited(run, 30_000);
+    expect(code).toBe(0);
+    const [requests] = row(run.stdout(), 'all endpoints');
+    expect(requests).toBeGreaterThan(0);
+    expect(run.stdout()).toContain(`simulator answered ${requests} requests; the table counts ${requests}.`);
+  });
+
   it('explains its options, and rejects bad ones with a clear message', async () => {
     const help = runApp([CLI, 'demo', '--help'], {});
     expect((await exited(help)).code).toBe(0);

@@ -121,6 +121,26 @@ describe('shutdown', () => {
   }));
 });
 
+describe('export options', () => {
+  it('delta temporality when OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE asks for it (cumulative otherwise)', () => withReceiver(async (r) => {
+    const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], env({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }));
+    expect((await exited(run)).code).toBe(0);
+    const sums = r.bodies.flatMap((b) => [...b.matchAll(/"name":"zdx\.api\.requests".*?"aggregationTemporality":(\d)/g)].map((m) => m[1]));
+    expect(sums.length).toBeGreaterThan(0);
+    expect(new Set(sums)).toEqual(new Set(['1'])); // AGGREGATION_TEMPORALITY_DELTA
+    expectWorkloadTelemetry(r, true);
+  }));
+
+  it('the Prometheus pull endpoint does not keep a finished application alive', () => withReceiver(async () => {
+    const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], env({
+      OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_TRACES_EXPORTER: 'none',
+    }));
+    const { code } = await exited(run, 15_000);
+    expect(code).toBe(0);
+    expect(run.stderr()).toBe('');
+  }));
+});
+
 describe('bad configuration', () => {
   const cases: Array<[string, string, string]> = [
     ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'http/json or http/protobuf'],
