@@ -126,9 +126,11 @@ export class RequestObserver {
     if (!record) return;
     // instrumentation-http creates the request inside its client span's context and injects traceparent
     // first; prefer the header (it names exactly this request's span) and fall back to the active span.
-    const injected = spanIdOfTraceparent(request.getHeader?.('traceparent'));
+    const injected = request.getHeader?.('traceparent');
     const active = trace.getActiveSpan();
-    const spanId = injected ?? (active?.isRecording() ? active.spanContext().spanId : undefined);
+    const spanId = injected !== undefined
+      ? spanIdOfTraceparent(injected)
+      : active?.isRecording() ? active.spanContext().spanId : undefined;
     if (spanId) this.register(record, spanId);
     // A request destroyed before any response (axios/got timeouts do this) emits neither an error nor a
     // response; its close is the only signal left.
@@ -264,13 +266,17 @@ function traceparentOf(headers: unknown): unknown {
   return undefined;
 }
 
-/** The parent-id field of a W3C traceparent (`00-<trace id>-<span id>-<flags>`). */
+/**
+ * The parent-id field of a W3C traceparent (`00-<trace id>-<span id>-<flags>`), if the sampled flag is set.
+ * An unsampled span never reaches a span processor, so a record kept for it would only wait for eviction.
+ */
 export function spanIdOfTraceparent(value: unknown): string | undefined {
   const header = Array.isArray(value) ? value[0] : value;
   if (typeof header !== 'string' || header.length < 55 || header[2] !== '-' || header[35] !== '-' || header[52] !== '-') {
     return undefined;
   }
-  return header.slice(36, 52);
+  const flags = Number.parseInt(header.slice(53, 55), 16);
+  return (flags & 1) === 1 ? header.slice(36, 52) : undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedSpanRegistry } from '../src/span-registry.js';
 import { call, type ClientName } from './support/clients.js';
 import { setupOtel, total, type OtelHarness } from './support/otel.js';
 import { startZdxLikeServer, type TestServer } from './support/zdx-server.js';
@@ -33,5 +34,7 @@ describe('at 1% trace sampling', () => {
     expect(total(histogram, { 'url.template': '/v1/devices/{deviceid}' })).toBe(n);
     // Sampling really happened: far fewer spans than requests.
     expect(otel.spans().length).toBeLessThan(n / 4);
+    // No request record is kept waiting for a span that will never reach the span processor.
+    expect(sharedSpanRegistry().size).toBe(0);
   });
 });
