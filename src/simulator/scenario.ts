@@ -18,7 +18,7 @@ export type LatencySpec =
 
 /** Faults for every endpoint (top level of a scenario) or for selected endpoints (`endpoints`). */
 export interface FaultProfile {
-  /** Status code (one of the 35 in ZDX's table) → probability per request. The sum must not exceed 1. */
+  /** Status code (one of the 30 in ZDX's table) → probability per request. The sum must not exceed 1. */
   readonly errors?: Readonly<Record<string, number>>;
   readonly latency?: LatencySpec;
   /** Send the body in small pieces spread over `ms`, for a fraction `rate` (default 1) of responses. */
