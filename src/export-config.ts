@@ -15,6 +15,8 @@ export interface ExportConfig {
   readonly tracesProtocol: OtlpProtocol;
   readonly batch: { scheduledDelayMillis?: number; exportTimeoutMillis?: number; maxQueueSize?: number; maxExportBatchSize?: number };
   readonly shutdownTimeoutMillis: number;
+  /** Per-export timeout for the OTLP exporters, unless the user set OTEL_EXPORTER_OTLP_*TIMEOUT (they read it). */
+  readonly otlpTimeoutMillis: number | undefined;
 }
 
 export type OtlpProtocol = 'http/json' | 'http/protobuf';
@@ -57,6 +59,9 @@ export function exportConfigFromEnv(env: Env = process.env, shutdownTimeoutMilli
   }
 
   const metricIntervalMillis = millis(get, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
+  const shutdown = shutdownTimeoutMillis ?? millis(get, 'ZDX_OTEL_SHUTDOWN_TIMEOUT', 5_000);
+  const otlpTimeoutSet = ['OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT']
+    .some((name) => get(name) !== undefined);
   return {
     metricExporters: exporterList(get, 'OTEL_METRICS_EXPORTER', ['otlp', 'prometheus', 'console'] as const),
     metricsProtocol: protocol(get, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'),
@@ -73,7 +78,10 @@ export function exportConfigFromEnv(env: Env = process.env, shutdownTimeoutMilli
       maxQueueSize: optionalInteger(get, 'OTEL_BSP_MAX_QUEUE_SIZE', 1),
       maxExportBatchSize: optionalInteger(get, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1),
     },
-    shutdownTimeoutMillis: shutdownTimeoutMillis ?? millis(get, 'ZDX_OTEL_SHUTDOWN_TIMEOUT', 5_000),
+    shutdownTimeoutMillis: shutdown,
+    // An export still in flight keeps the process alive until it times out (10 s by default), even after a
+    // bounded shutdown gave up on it; capping it at the shutdown bound keeps "exit within the bound" true.
+    otlpTimeoutMillis: otlpTimeoutSet ? undefined : Math.min(shutdown, 10_000),
   };
 }
 

@@ -112,9 +112,10 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
     pullServers.push(server);
     return exporter;
   }
+  const otlp = config.otlpTimeoutMillis === undefined ? {} : { timeoutMillis: config.otlpTimeoutMillis };
   const exporter = name === 'console'
     ? new ConsoleMetricExporter()
-    : config.metricsProtocol === 'http/protobuf' ? new OtlpProtoMetricExporter() : new OtlpJsonMetricExporter();
+    : config.metricsProtocol === 'http/protobuf' ? new OtlpProtoMetricExporter(otlp) : new OtlpJsonMetricExporter(otlp);
   return new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: config.metricIntervalMillis,
@@ -124,7 +125,8 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
 
 function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig): SpanProcessor {
   if (name === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
-  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter() : new OtlpJsonTraceExporter();
+  const otlp = config.otlpTimeoutMillis === undefined ? {} : { timeoutMillis: config.otlpTimeoutMillis };
+  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(otlp) : new OtlpJsonTraceExporter(otlp);
   const batch = Object.fromEntries(Object.entries(config.batch).filter(([, v]) => v !== undefined));
   return new BatchSpanProcessor({ exporter, ...batch });
 }

@@ -78,7 +78,10 @@ describe('exportConfigFromEnv', () => {
     expect(exportConfigFromEnv({})).toMatchObject({
       metricExporters: ['otlp'], metricsProtocol: 'http/json', metricIntervalMillis: 60_000, metricTimeoutMillis: 30_000,
       traceExporters: ['otlp'], tracesProtocol: 'http/json', prometheusPort: 9464, shutdownTimeoutMillis: 5000,
+      otlpTimeoutMillis: 5000,
     });
+    // The user's own OTLP timeout is left to the exporters.
+    expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '20000' }).otlpTimeoutMillis).toBeUndefined();
   });
   it('honours the standard variables, signal-specific over general', () => {
     const c = exportConfigFromEnv({

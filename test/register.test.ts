@@ -116,8 +116,9 @@ describe('shutdown', () => {
     const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], env({ ZDX_OTEL_SHUTDOWN_TIMEOUT: '1500' }));
     const { code } = await exited(run);
     expect(code).toBe(0);
-    // Generous: process start-up and the workload come on top of the 1.5 s bound.
-    expect(Date.now() - started).toBeLessThan(12_000);
+    // Generous: process start-up and the workload come on top of the 1.5 s bound; without the bound the
+    // exporter's own 10 s timeout would hold the process.
+    expect(Date.now() - started).toBeLessThan(8_000);
   }));
 });
 
