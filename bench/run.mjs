@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 
 const rounds = Number(process.argv[2] ?? 3);
 const requests = process.argv[3] ?? '3000';
-const configs = ['baseline', 'zdx-metrics', 'otel-spans', 'zdx-full'];
+const configs = ['baseline', 'sdk-only', 'zdx-metrics', 'otel-spans', 'zdx-full'];
 const clients = ['node:http', 'fetch'];
 const worker = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -70,8 +70,10 @@ const lines = [
   '|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.client} | ${r.config} | ${r.wallUs.toFixed(1)} | ${r.wallRatio.toFixed(2)}x | ${r.cpuUs.toFixed(1)} | ${r.cpuRatio.toFixed(2)}x |`),
   '',
-  'configurations: baseline = no OpenTelemetry; zdx-metrics = ZdxInstrumentation + MeterProvider with zdxViews (tracing off);',
-  'otel-spans = http + undici instrumentations with a BatchSpanProcessor (no zdx-otel); zdx-full = both plus ZdxSpanProcessor.',
+  'configurations: baseline = no OpenTelemetry; sdk-only = the SDK providers, context manager and propagator, no instrumentation;',
+  'zdx-metrics = sdk-only + ZdxInstrumentation with zdxViews (tracing off); otel-spans = sdk-only + http and undici',
+  'instrumentations (no zdx-otel); zdx-full = otel-spans + ZdxInstrumentation + ZdxSpanProcessor, as zdx-otel/register runs.',
+  'zdx-otel\'s own cost is zdx-metrics vs sdk-only (metrics) and zdx-full vs otel-spans (metrics and span enrichment).',
   '',
   '| hot-path operation | ns/op | vs new URL() |',
   '|---|---|---|',

@@ -24,6 +24,7 @@ async function setup() {
   const nullMetricExporter = { export: (_m, cb) => cb({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
   const nullSpanExporter = { export: (_s, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
   const zdx = { extraHosts: ['127.0.0.1'] };
+  // sdk-only: the SDK, context manager and propagator of any OpenTelemetry app, with no instrumentation.
   const withZdx = config === 'zdx-metrics' || config === 'zdx-full';
   const withSpans = config === 'otel-spans' || config === 'zdx-full';
 
