@@ -107,15 +107,17 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
       if (request.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(request, response);
       else response.writeHead(404).end();
     });
-    server.on('error', (error) => diag.error(`zdx-otel: Prometheus endpoint on ${config.prometheusHost}:${config.prometheusPort} failed: ${error.message}`));
+    // Not a diag message: the user asked for this endpoint, and diag is silent unless OTEL_LOG_LEVEL is set.
+    server.on('error', (error: NodeJS.ErrnoException) => process.stderr.write(
+      `zdx-otel: the Prometheus endpoint cannot listen on ${config.prometheusHost}:${config.prometheusPort} (${error.code ?? error.message}); `
+      + 'set OTEL_EXPORTER_PROMETHEUS_PORT (and _HOST) to a free address. Other exporters keep working.\n'));
     server.listen(config.prometheusPort, config.prometheusHost).unref();
     pullServers.push(server);
     return exporter;
   }
-  const otlp = config.otlpTimeoutMillis === undefined ? {} : { timeoutMillis: config.otlpTimeoutMillis };
   const exporter = name === 'console'
     ? new ConsoleMetricExporter()
-    : config.metricsProtocol === 'http/protobuf' ? new OtlpProtoMetricExporter(otlp) : new OtlpJsonMetricExporter(otlp);
+    : config.metricsProtocol === 'http/protobuf' ? new OtlpProtoMetricExporter(otlpOptions(config)) : new OtlpJsonMetricExporter(otlpOptions(config));
   return new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: config.metricIntervalMillis,
@@ -125,10 +127,14 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
 
 function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig): SpanProcessor {
   if (name === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
-  const otlp = config.otlpTimeoutMillis === undefined ? {} : { timeoutMillis: config.otlpTimeoutMillis };
-  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(otlp) : new OtlpJsonTraceExporter(otlp);
+  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(otlpOptions(config)) : new OtlpJsonTraceExporter(otlpOptions(config));
   const batch = Object.fromEntries(Object.entries(config.batch).filter(([, v]) => v !== undefined));
   return new BatchSpanProcessor({ exporter, ...batch });
+}
+
+/** Options for every OTLP exporter; everything else (endpoint, headers, compression) they read from env. */
+function otlpOptions(config: ExportConfig): { timeoutMillis?: number } {
+  return config.otlpTimeoutMillis === undefined ? {} : { timeoutMillis: config.otlpTimeoutMillis };
 }
 
 /** Waits for `work` at most `timeoutMillis`; logs instead of rejecting. */

@@ -143,6 +143,21 @@ describe('export options', () => {
 });
 
 describe('bad configuration', () => {
+  it('an occupied Prometheus port: one clear message, other exporters keep working', () => withReceiver(async (r) => {
+    const busy = await startZdxLikeServer();
+    try {
+      const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], env({
+        OTEL_METRICS_EXPORTER: 'otlp,prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(busy.port),
+      }));
+      expect((await exited(run)).code).toBe(0);
+      expect(run.stderr()).toContain(`cannot listen on 127.0.0.1:${busy.port} (EADDRINUSE)`);
+      expect(run.stderr()).toContain('OTEL_EXPORTER_PROMETHEUS_PORT');
+      expect(count(r, {})).toBe(8);
+    } finally {
+      await busy.close();
+    }
+  }));
+
   const cases: Array<[string, string, string]> = [
     ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'http/json or http/protobuf'],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url', 'http://'],
