@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadScenario, startSimulator, type SimulatorOptions, type ZdxTier } from './simulator/index.js';
+import { loadScenario, scenarioFromFlags, startSimulator, type SimulatorOptions } from './simulator/index.js';
 
 export const SIMULATE_USAGE = `Usage: zdx-otel simulate [options]
 
@@ -17,6 +17,12 @@ Options:
   --tier <1-4>        licence tier whose rate limits apply (default: the scenario's, else 1)
   --seed <value>      seed for data and faults (default: the scenario's, else 1)
   --scenario <file>   scenario JSON: error rates, latency, resets, outages (see scenarios/)
+  --error-rate <list> injected answers, e.g. 503=0.05,500=0.01 (status=probability)
+  --latency <spec>    fixed:50 | uniform:20:200 | lognormal:120:0.6[:4000] (ms)
+  --slow-body <spec>  800 or 800:0.1 (spread bodies over 800 ms, for 10% of answers)
+  --reset-rate <p>    probability of a connection reset instead of an answer
+  --outage <spec>     20s+30s | 1m+15s:502 | 2m+10s:reset (start+duration[:status|reset]); repeatable
+  --rate-limit <spec> off | 5/30/1000[/10000] (per second/minute/hour[/day])
   --no-auth           answer without bearer tokens
   --tls-key <file>    serve HTTPS with this PEM key ...
   --tls-cert <file>   ... and certificate
@@ -28,6 +34,8 @@ export async function runSimulate(argv: string[]): Promise<number> {
     options: {
       port: { type: 'string' }, host: { type: 'string' }, tier: { type: 'string' }, seed: { type: 'string' },
       scenario: { type: 'string' }, 'no-auth': { type: 'boolean' }, 'tls-key': { type: 'string' },
+      'error-rate': { type: 'string' }, latency: { type: 'string' }, 'slow-body': { type: 'string' },
+      'reset-rate': { type: 'string' }, outage: { type: 'string', multiple: true }, 'rate-limit': { type: 'string' },
       'tls-cert': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -39,12 +47,21 @@ export async function runSimulate(argv: string[]): Promise<number> {
   if ((values['tls-key'] === undefined) !== (values['tls-cert'] === undefined)) {
     throw new RangeError('--tls-key and --tls-cert go together');
   }
+  // Flags are laid over the scenario file, and validated (and named in errors) like it.
+  const scenario = scenarioFromFlags({
+    ...(values.seed !== undefined ? { seed: values.seed } : {}),
+    ...(values.tier !== undefined ? { tier: values.tier } : {}),
+    ...(values['error-rate'] !== undefined ? { errorRate: values['error-rate'] } : {}),
+    ...(values.latency !== undefined ? { latency: values.latency } : {}),
+    ...(values['slow-body'] !== undefined ? { slowBody: values['slow-body'] } : {}),
+    ...(values['reset-rate'] !== undefined ? { resetRate: values['reset-rate'] } : {}),
+    ...(values.outage !== undefined ? { outage: values.outage } : {}),
+    ...(values['rate-limit'] !== undefined ? { rateLimit: values['rate-limit'] } : {}),
+  }, values.scenario !== undefined ? loadScenario(values.scenario) : {});
   const options: SimulatorOptions = {
     port: values.port === undefined ? 8787 : Number(values.port),
     ...(values.host !== undefined ? { host: values.host } : {}),
-    ...(values.tier !== undefined ? { tier: Number(values.tier) as ZdxTier } : {}),
-    ...(values.seed !== undefined ? { seed: values.seed } : {}),
-    ...(values.scenario !== undefined ? { scenario: await loadScenario(values.scenario) } : {}),
+    scenario,
     ...(values['no-auth'] ? { auth: false } : {}),
     ...(values['tls-key'] !== undefined
       ? { tls: { key: readFileSync(values['tls-key']), cert: readFileSync(values['tls-cert']!) } }

@@ -72,19 +72,24 @@ describe('zdx-otel demo', () => {
 });
 
 describe('zdx-otel simulate', () => {
-  it('serves the ZDX API until Ctrl-C', async () => {
-    const run = runApp([CLI, 'simulate', '--port', '0', '--tier', '4'], {});
+  it('rejects a bad flag naming it', async () => {
+    const run = runApp([CLI, 'simulate', '--latency', 'slow'], {});
+    expect((await exited(run)).code).toBe(1);
+    expect(run.stderr()).toContain('--latency');
+  });
+
+  it('serves the ZDX API, with flag-injected faults, until Ctrl-C', async () => {
+    const run = runApp([CLI, 'simulate', '--port', '0', '--tier', '4', '--no-auth', '--error-rate', '503=1', '--latency', 'fixed:1'], {});
     await run.waitFor('ZDX simulator listening at');
     const url = /listening at (http:\/\/\S+) /.exec(run.stdout())![1]!;
-    const token = await fetch(`${url}/v1/oauth/token`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key_id: 'zdx-sim-key', key_secret: 'zdx-sim-secret' }),
-    });
-    const { token: jwt } = (await token.json()) as { token: string };
-    const devices = await fetch(`${url}/zdx/v1/devices?limit=2`, { headers: { authorization: `Bearer ${jwt}` } });
-    expect(devices.status).toBe(200);
+    const devices = await fetch(`${url}/zdx/v1/devices?limit=2`);
+    // --error-rate 503=1 answers every call with an injected 503, in ZDX's error shape.
+    expect(devices.status).toBe(503);
     expect(devices.headers.get('x-ratelimit-limit-minute')).toBe('180');
-    expect(((await devices.json()) as { devices: unknown[] }).devices).toHaveLength(2);
+    expect(await devices.json()).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+    const users = await fetch(`${url}/v1/users`);
+    expect(users.status).toBe(503);
+    await users.arrayBuffer();
     run.child.kill('SIGINT');
     expect((await exited(run)).code).toBe(0);
     expect(run.stdout()).toContain('answered 2 requests');

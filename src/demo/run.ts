@@ -57,7 +57,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions | 'help' {
 
 export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
   const forwardTo = otlpMetricsTarget();
-  const scenario = await loadScenario(options.scenarioFile);
+  const scenario = loadScenario(options.scenarioFile);
   const simulator = await startSimulator({ scenario });
   const receiver = await startDemoReceiver(forwardTo);
   const tty = out.isTTY === true;
