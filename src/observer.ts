@@ -6,6 +6,7 @@ import { ERROR_TYPE_VALUE_OTHER } from './semconv.js';
 import { isRateLimitHeader, parseRateLimitHeaders } from './ratelimit.js';
 import type { TemplateRouter } from './route/template.js';
 import type { SpanRegistry } from './span-registry.js';
+import { internalError } from './internal-errors.js';
 import type { RequestRecord } from './internal-types.js';
 
 /** Receives each ZDX attempt twice: when its response headers arrive, and once when it is over. */
@@ -88,14 +89,7 @@ export class RequestObserver {
   // Every handler runs inside the publisher's call stack (often the user's `http.request()` call), so
   // nothing may escape: a bug here must cost a data point, never the application's request.
   private on<M>(name: string, handler: (message: M) => void): void {
-    const fn = (message: unknown) => {
-      try {
-        handler(message as M);
-      } catch {
-        // Deliberately silent: the request path has no place to report to, and logging per request
-        // could flood the host application's output.
-      }
-    };
+    const fn = guarded(name, (message: unknown) => handler(message as M));
     diagch.subscribe(name, fn);
     // Keeping the reference also keeps the channel alive (nodejs/node#42170).
     this.subscriptions.push([name, fn]);
@@ -134,26 +128,26 @@ export class RequestObserver {
     if (spanId) this.register(record, spanId);
     // A request destroyed before any response (axios/got timeouts do this) emits neither an error nor a
     // response; its close is the only signal left.
-    request.once('close', () => {
+    request.once('close', guarded('request close', () => {
       if (!record.ended && record.statusCode === undefined) {
         record.errorType ??= 'AbortError';
         this.end(record);
       }
-    });
+    }));
   }
 
   private onHttpResponse(request: object, response: HttpIncomingMessage): void {
     const record = this.records.get(request);
     if (!record) return;
     this.respond(record, response.statusCode, (name) => firstValue(response.headers[name]));
-    response.once('end', () => this.finish(request));
+    response.once('end', guarded('response end', () => this.finish(request)));
     // errorMonitor observes without handling: the application's own 'error' semantics stay unchanged.
-    response.once(errorMonitor, (error) => this.fail(request, error));
-    response.once('close', () => {
+    response.once(errorMonitor, guarded('response error', (error: unknown) => this.fail(request, error)));
+    response.once('close', guarded('response close', () => {
       if (record.ended) return;
       if (!response.complete) record.errorType ??= errorType(response.errored) ?? 'AbortError';
       this.end(record);
-    });
+    }));
   }
 
   private onUndiciCreate(request: UndiciRequest): void {
@@ -229,6 +223,17 @@ export class RequestObserver {
     }
     return parsed;
   }
+}
+
+/** Event listeners run inside the application's streams: like channel handlers, they must never throw. */
+function guarded<A extends unknown[]>(where: string, fn: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    try {
+      fn(...args);
+    } catch (error) {
+      internalError(where, error);
+    }
+  };
 }
 
 function parseOrigin(origin: string): { hostname: string; port: number | undefined } | null {

@@ -24,6 +24,7 @@ import {
   ATTR_ZDX_STATUS_DESCRIPTION,
   ATTR_ZDX_STATUS_TEXT,
 } from './semconv.js';
+import { internalError } from './internal-errors.js';
 import { normalizeErrorType } from './observer.js';
 import { sharedSpanRegistry } from './span-registry.js';
 import type { ZdxOtelOptions, ZdxRateLimitFacts, ZdxRateLimitWindow } from './types.js';
@@ -62,8 +63,9 @@ export class ZdxSpanProcessor implements SpanProcessor {
     if (span.kind !== SpanKind.CLIENT) return;
     try {
       this.enrich(span);
-    } catch {
+    } catch (error) {
       // A span missing some ZDX attributes is better than an exception inside the caller's span.end().
+      internalError('ZdxSpanProcessor.onEnding', error);
     }
   }
 
