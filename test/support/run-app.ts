@@ -14,9 +14,9 @@ export interface AppRun {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runApp(args: string[], env: Record<string, string>): AppRun {
+export function runApp(args: string[], env: Record<string, string>, cwd = ROOT): AppRun {
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     // Only what the test sets, plus PATH: the app must not inherit a stray OTEL_* from the test runner.
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
