@@ -12,8 +12,11 @@ export interface RequestRecord {
   readonly serverAddress: string;
   /** `performance.now()` at request start. */
   readonly startedAt: number;
-  /** Span id of the CLIENT span the HTTP instrumentation made for this request, when one can be found. */
-  spanId: string | undefined;
+  /**
+   * Span id of the CLIENT span the HTTP instrumentation made for this request; undefined while not found
+   * yet, null when there is none to hand over (the span is not sampled).
+   */
+  spanId: string | null | undefined;
   statusCode: number | undefined;
   rateLimit: ZdxRateLimitFacts | undefined;
   /** Set when the attempt failed (no response, or the body did not arrive): error code or name. */

@@ -125,7 +125,8 @@ export class RequestObserver {
     const spanId = injected !== undefined
       ? spanIdOfTraceparent(injected)
       : active?.isRecording() ? active.spanContext().spanId : undefined;
-    if (spanId) this.register(record, spanId);
+    record.spanId = spanId ?? null;
+    if (spanId) this.registry.put(spanId, record);
     // A request destroyed before any response (axios/got timeouts do this) emits neither an error nor a
     // response; its close is the only signal left.
     request.once('close', guarded('request close', () => {
@@ -184,14 +185,11 @@ export class RequestObserver {
   /** Finds undici's span through the traceparent header instrumentation-undici injected into the request. */
   private resolveSpan(request: object, headers: unknown): void {
     const record = this.records.get(request);
-    if (!record || record.spanId) return;
+    if (!record || record.spanId !== undefined) return;
     const spanId = spanIdOfTraceparent(traceparentOf(headers));
-    if (spanId) this.register(record, spanId);
-  }
-
-  private register(record: RequestRecord, spanId: string): void {
+    if (spanId === undefined) return; // not injected (yet): instrumentation-undici may run after us
     record.spanId = spanId;
-    this.registry.put(spanId, record);
+    if (spanId !== null) this.registry.put(spanId, record);
   }
 
   private fail(request: object, error: unknown): void {
@@ -272,16 +270,17 @@ function traceparentOf(headers: unknown): unknown {
 }
 
 /**
- * The parent-id field of a W3C traceparent (`00-<trace id>-<span id>-<flags>`), if the sampled flag is set.
- * An unsampled span never reaches a span processor, so a record kept for it would only wait for eviction.
+ * The parent-id field of a W3C traceparent (`00-<trace id>-<span id>-<flags>`); null when the sampled flag
+ * is off (such a span never reaches a span processor, so there is nothing to hand over), undefined when the
+ * value is not a traceparent.
  */
-export function spanIdOfTraceparent(value: unknown): string | undefined {
+export function spanIdOfTraceparent(value: unknown): string | null | undefined {
   const header = Array.isArray(value) ? value[0] : value;
   if (typeof header !== 'string' || header.length < 55 || header[2] !== '-' || header[35] !== '-' || header[52] !== '-') {
     return undefined;
   }
   const flags = Number.parseInt(header.slice(53, 55), 16);
-  return (flags & 1) === 1 ? header.slice(36, 52) : undefined;
+  return (flags & 1) === 1 ? header.slice(36, 52) : null;
 }
 
 /**
