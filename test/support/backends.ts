@@ -428,7 +428,9 @@ async function startManaged(params: {
     }
     return { proc, url, startedMs: performance.now() - t0 };
   } catch (err) {
+    // A server that never got ready leaves nothing behind: neither its process nor its temp dir.
     await proc.stop(2_000);
+    await removeTempDir(params.dir);
     throw err;
   }
 }
@@ -640,21 +642,15 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
   assertVmSupportsOtlp(bin);
   const dir = await makeTempDir('vm');
   const args = victoriaMetricsFlags(path.join(dir, 'data'), opts);
-  let started: Awaited<ReturnType<typeof startManaged>>;
-  try {
-    started = await startManaged({
-      name: 'victoria-metrics',
-      bin,
-      args,
-      dir,
-      addressPattern: /started server at http:\/\/(127\.0\.0\.1:\d+)\//,
-      readyPath: '/health',
-      timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-    });
-  } catch (err) {
-    await removeTempDir(dir);
-    throw err;
-  }
+  const started = await startManaged({
+    name: 'victoria-metrics',
+    bin,
+    args,
+    dir,
+    addressPattern: /started server at http:\/\/(127\.0\.0\.1:\d+)\//,
+    readyPath: '/health',
+    timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+  });
   const { proc, url, startedMs } = started;
   const client = new PromApiClient(url, proc);
   const flush = async (): Promise<void> => {
