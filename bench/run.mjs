@@ -44,8 +44,8 @@ for (const client of clients) {
 
 // Hot-path micro-benchmark: what ZdxInstrumentation does per request besides recording, against parsing
 // the same URL with WHATWG URL (which every HTTP client already does once per request) as the yardstick.
-const { TemplateRouter } = await import('../dist/esm/route/template.js');
-const { classifyStatus } = await import('../dist/esm/catalog/status.js');
+const { TemplateRouter } = await import('../dist/esm/core/route/template.js');
+const { classifyStatus } = await import('../dist/esm/core/catalog/status.js');
 const router = new TemplateRouter({ extraHosts: ['127.0.0.1:8080'] });
 function perOp(fn, n = 500_000) {
   for (let i = 0; i < 50_000; i++) fn(i);

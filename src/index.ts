@@ -1,20 +1,20 @@
-export { ZdxInstrumentation } from './instrumentation.js';
-export { ZdxSpanProcessor } from './span-processor.js';
-export { zdxViews } from './views.js';
-export { startZdxTelemetry } from './start.js';
-export { classifyStatus, ZDX_STATUS_CODES } from './catalog/status.js';
-export { ZDX_ENDPOINTS } from './catalog/endpoints.js';
-export type { ZdxEndpoint, ZdxEndpointGroup } from './catalog/endpoints.js';
-export { templateFor } from './route/template.js';
-export { parseRateLimitHeaders } from './ratelimit.js';
-export { ZdxConfigError } from './errors.js';
-export * from './semconv.js';
+// The library: what a service imports to wire zdx-otel into its own OpenTelemetry set-up. Only the core is
+// re-exported here, so importing it loads no SDK, exporter or OTLP module; the whole-SDK start-up is
+// `zdx-otel/sdk` (and `zdx-otel/register`).
+export { ZdxInstrumentation } from './core/instrumentation.js';
+export { ZdxSpanProcessor } from './core/span-processor.js';
+export { zdxViews } from './core/views.js';
+export { classifyStatus, ZDX_STATUS_CODES } from './core/catalog/status.js';
+export { ZDX_ENDPOINTS } from './core/catalog/endpoints.js';
+export type { ZdxEndpoint, ZdxEndpointGroup } from './core/catalog/endpoints.js';
+export { templateFor } from './core/route/template.js';
+export { parseRateLimitHeaders } from './core/ratelimit.js';
+export { ZdxConfigError } from './core/errors.js';
+export * from './core/semconv.js';
 export type {
   ZdxOtelOptions,
   ZdxRateLimitFacts,
   ZdxRateLimitWindow,
   ZdxStatusClass,
   ZdxStatusInfo,
-  ZdxTelemetry,
-  ZdxTelemetryOptions,
-} from './types.js';
+} from './core/types.js';

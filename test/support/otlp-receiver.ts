@@ -3,7 +3,7 @@
 // play a Collector outage. Protobuf payloads go to real backends (test/support/backends.ts) instead.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { attributesOf, parseOtlpJsonMetrics } from '../../src/demo/otlp-json.js';
+import { attributesOf, parseOtlpJsonMetrics } from '../../src/tools/demo/otlp-json.js';
 
 export type ReceiverMode = 'ok' | 'fail500' | 'throttle429' | 'hang' | 'reset';
 

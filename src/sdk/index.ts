@@ -1,0 +1,3 @@
+// `zdx-otel/sdk`: start the OpenTelemetry Node SDK with zdx-otel in it, for services without an SDK of their own.
+export { startZdxTelemetry } from './start.js';
+export type { ZdxTelemetry, ZdxTelemetryOptions } from './types.js';

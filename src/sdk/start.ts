@@ -1,0 +1,158 @@
+import { createServer, type Server } from 'node:http';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { join } from 'node:path';
+import { diag } from '@opentelemetry/api';
+import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { AggregationType, ConsoleMetricExporter, PeriodicExportingMetricReader, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { resolveOptions } from '../core/config.js';
+import { exportConfigFromEnv, type ExportConfig } from './export-config.js';
+import { ZdxInstrumentation } from '../core/instrumentation.js';
+import { ZdxSpanProcessor } from '../core/span-processor.js';
+import type { ZdxTelemetry, ZdxTelemetryOptions } from './types.js';
+import { viewsFor } from '../core/views.js';
+
+const PULL_DURATION_NAME = 'zdx.api.request.duration.seconds';
+
+/**
+ * Starts the OpenTelemetry Node SDK with everything zdx-otel needs: `ZdxInstrumentation` for exact metrics,
+ * the http and undici instrumentations plus `ZdxSpanProcessor` for spans, `zdxViews()`, and the exporters
+ * the standard `OTEL_*` variables choose (metrics over OTLP/HTTP JSON by default). Throws `ZdxConfigError`
+ * for invalid options or variables, before anything is started. `zdx-otel/register` calls this.
+ */
+export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemetry {
+  if (/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) {
+    return { flush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
+  }
+  const resolved = resolveOptions(options);
+  const config = exportConfigFromEnv(process.env, options.shutdownTimeoutMillis);
+
+  const pullServers: Server[] = [];
+  const metricReaders = config.metricExporters.map((name) => metricReader(name, config, pullServers));
+  const views: ViewOptions[] = [
+    ...viewsFor(resolved, config.metricExporters.includes('prometheus') ? PULL_DURATION_NAME : undefined),
+    // The generic instrumentations are here for spans; their own per-host histogram is not part of
+    // zdx-otel's metric contract and would add a series per host the application talks to.
+    ...['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-undici'].map((meterName) => ({
+      meterName,
+      instrumentName: 'http.client.request.duration',
+      aggregation: { type: AggregationType.DROP } as const,
+    })),
+  ];
+
+  const tracing = config.traceExporters.length > 0;
+  const spanProcessors: SpanProcessor[] = tracing
+    ? [new ZdxSpanProcessor(options), ...config.traceExporters.map((name) => spanProcessor(name, config))]
+    : [];
+
+  const sdk = new NodeSDK({
+    ...(options.serviceName !== undefined ? { serviceName: options.serviceName } : {}),
+    // ZdxInstrumentation first: its undici subscribers then run before instrumentation-undici ends a span,
+    // so the span processor always finds the request's record.
+    instrumentations: [
+      new ZdxInstrumentation(options),
+      ...(tracing
+        ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()]
+        : []),
+    ],
+    metricReaders,
+    views,
+    spanProcessors,
+    // Logs are not zdx-otel's business; without this the SDK would start an OTLP log exporter by default.
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  if (tracing) patchBuiltinsForEsm();
+
+  let done: Promise<void> | undefined;
+  const bound = config.shutdownTimeoutMillis;
+  return {
+    // NodeSDK has no forceFlush; the readers and processors it was given do.
+    flush: () => within(bound, 'flush', Promise.all([
+      ...metricReaders.map((reader) => reader.forceFlush()),
+      ...spanProcessors.map((processor) => processor.forceFlush()),
+    ])),
+    shutdown: () => (done ??= within(bound, 'shutdown', sdk.shutdown()).finally(() => {
+      for (const server of pullServers) server.close();
+    })),
+  };
+}
+
+/**
+ * instrumentation-http patches `node:http`/`node:https` when they are next `require`d. An ESM application
+ * imports them without `require`, so the patch would wait for some CommonJS module to require them (or
+ * never come). Requiring them here applies it now, and syncBuiltinESMExports() hands the patched functions
+ * to ESM named imports (`import { request } from 'node:http'`) too.
+ */
+function patchBuiltinsForEsm(): void {
+  const require = createRequire(join(process.cwd(), 'zdx-otel-register.cjs'));
+  require('node:http');
+  require('node:https');
+  syncBuiltinESMExports();
+}
+
+function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[]): IMetricReader {
+  if (name === 'prometheus') {
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    // Our own server instead of the exporter's: it is unref'd, so a scrape endpoint never keeps an
+    // application alive that would otherwise exit.
+    const server = createServer((request, response) => {
+      if (request.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(request, response);
+      else response.writeHead(404).end();
+    });
+    // Not a diag message: the user asked for this endpoint, and diag is silent unless OTEL_LOG_LEVEL is set.
+    server.on('error', (error: NodeJS.ErrnoException) => process.stderr.write(
+      `zdx-otel: the Prometheus endpoint cannot listen on ${config.prometheusHost}:${config.prometheusPort} (${error.code ?? error.message}); `
+      + 'set OTEL_EXPORTER_PROMETHEUS_PORT (and _HOST) to a free address. Other exporters keep working.\n'));
+    server.listen(config.prometheusPort, config.prometheusHost).unref();
+    pullServers.push(server);
+    return exporter;
+  }
+  const exporter = name === 'console'
+    ? new ConsoleMetricExporter()
+    : config.metricsProtocol === 'http/protobuf' ? new OtlpProtoMetricExporter(otlpOptions(config)) : new OtlpJsonMetricExporter(otlpOptions(config));
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: config.metricIntervalMillis,
+    exportTimeoutMillis: config.metricTimeoutMillis,
+  });
+}
+
+function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig): SpanProcessor {
+  if (name === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
+  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(otlpOptions(config)) : new OtlpJsonTraceExporter(otlpOptions(config));
+  const batch = Object.fromEntries(Object.entries(config.batch).filter(([, v]) => v !== undefined));
+  return new BatchSpanProcessor({ exporter, ...batch });
+}
+
+/** Options for every OTLP exporter; everything else (endpoint, headers, compression) they read from env. */
+function otlpOptions(config: ExportConfig): { timeoutMillis?: number } {
+  return config.otlpTimeoutMillis === undefined ? {} : { timeoutMillis: config.otlpTimeoutMillis };
+}
+
+/** Waits for `work` at most `timeoutMillis`; logs instead of rejecting. */
+async function within(timeoutMillis: number, what: string, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      diag.warn(`zdx-otel: ${what} did not finish within ${timeoutMillis} ms; telemetry not yet exported is dropped`);
+      resolve();
+    }, timeoutMillis);
+    timer.unref();
+  });
+  const finished = work.then(() => undefined, (error: unknown) => {
+    diag.error(`zdx-otel: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  try {
+    await Promise.race([finished, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,250 @@
+import { describe, expect, it } from 'vitest';
+import { isRateLimitHeader, parseRateLimitHeaders, RATE_LIMIT_HEADER_NAMES } from '../../src/core/ratelimit.js';
+
+// 2025-01-02T03:04:05.000Z
+const NOW_MS = Date.UTC(2025, 0, 2, 3, 4, 5);
+const NOW_S = NOW_MS / 1000;
+
+function parse(headers: Record<string, string>, nowMs = NOW_MS) {
+  const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return parseRateLimitHeaders((name) => lower.get(name), nowMs);
+}
+
+describe('header names', () => {
+  it('lists the twelve lower-case names read', () => {
+    expect([...RATE_LIMIT_HEADER_NAMES].sort()).toEqual(
+      [
+        'ratelimit-limit',
+        'ratelimit-remaining',
+        'ratelimit-reset',
+        'retry-after',
+        'x-ratelimit-limit-second',
+        'x-ratelimit-remaining-second',
+        'x-ratelimit-limit-minute',
+        'x-ratelimit-remaining-minute',
+        'x-ratelimit-limit-hour',
+        'x-ratelimit-remaining-hour',
+        'x-ratelimit-limit-day',
+        'x-ratelimit-remaining-day',
+      ].sort(),
+    );
+    expect(Object.isFrozen(RATE_LIMIT_HEADER_NAMES)).toBe(true);
+  });
+
+  it('asks get() for exactly those names', () => {
+    const asked: string[] = [];
+    parseRateLimitHeaders((name) => {
+      asked.push(name);
+      return undefined;
+    }, NOW_MS);
+    expect(asked.sort()).toEqual([...RATE_LIMIT_HEADER_NAMES].sort());
+  });
+
+  it('isRateLimitHeader accepts those names only', () => {
+    for (const name of RATE_LIMIT_HEADER_NAMES) expect(isRateLimitHeader(name)).toBe(true);
+    for (const name of ['RateLimit-Limit', 'content-type', 'x-ratelimit-reset', 'x-ratelimit-limit-week', '', 'retry']) {
+      expect(isRateLimitHeader(name)).toBe(false);
+    }
+  });
+});
+
+describe('parseRateLimitHeaders', () => {
+  it('returns undefined without rate-limit headers', () => {
+    expect(parse({})).toBeUndefined();
+    expect(parse({ 'content-type': 'application/json', 'x-ratelimit-reset': '5' })).toBeUndefined();
+  });
+
+  it('returns undefined when every rate-limit header is unreadable', () => {
+    expect(
+      parse({ 'ratelimit-limit': 'lots', 'ratelimit-remaining': '-1', 'retry-after': 'soon', 'x-ratelimit-limit-day': '' }),
+    ).toBeUndefined();
+  });
+
+  it('reads the RateLimit-* family with an epoch reset', () => {
+    expect(parse({ 'RateLimit-Limit': '100', 'RateLimit-Remaining': '42', 'RateLimit-Reset': '1735787100' })).toEqual({
+      limit: 100,
+      remaining: 42,
+      resetEpochSeconds: 1735787100,
+    });
+  });
+
+  it('turns a delta reset (IETF draft style) into an epoch', () => {
+    expect(parse({ 'ratelimit-reset': '30' })).toEqual({ resetEpochSeconds: NOW_S + 30 });
+    expect(parse({ 'ratelimit-reset': '0' })).toEqual({ resetEpochSeconds: NOW_S });
+    expect(parse({ 'ratelimit-reset': '999999999' })).toEqual({ resetEpochSeconds: NOW_S + 999999999 });
+    expect(parse({ 'ratelimit-reset': '1000000000' })).toEqual({ resetEpochSeconds: 1e9 });
+  });
+
+  it('ignores a delta reset when now is not a number', () => {
+    expect(parse({ 'ratelimit-reset': '30' }, Number.NaN)).toBeUndefined();
+    expect(parse({ 'ratelimit-reset': '1735787100' }, Number.NaN)).toEqual({ resetEpochSeconds: 1735787100 });
+  });
+
+  it('reads each X-Ratelimit-*-<Window> pair into windows', () => {
+    expect(
+      parse({
+        'X-Ratelimit-Limit-Second': '10',
+        'X-Ratelimit-Remaining-Second': '9',
+        'X-Ratelimit-Limit-Minute': '600',
+        'X-Ratelimit-Remaining-Minute': '598',
+        'X-Ratelimit-Limit-Hour': '36000',
+        'X-Ratelimit-Remaining-Day': '86000',
+      }),
+    ).toEqual({
+      windows: {
+        second: { limit: 10, remaining: 9 },
+        minute: { limit: 600, remaining: 598 },
+        hour: { limit: 36000 },
+        day: { remaining: 86000 },
+      },
+    });
+  });
+
+  it('omits windows whose values cannot be read', () => {
+    expect(parse({ 'x-ratelimit-limit-second': 'x', 'x-ratelimit-remaining-minute': '3' })).toEqual({
+      windows: { minute: { remaining: 3 } },
+    });
+  });
+
+  it('reads all families together', () => {
+    expect(
+      parse({
+        'ratelimit-limit': '5',
+        'ratelimit-remaining': '0',
+        'ratelimit-reset': '2',
+        'retry-after': '2',
+        'x-ratelimit-limit-second': '5',
+        'x-ratelimit-remaining-second': '0',
+      }),
+    ).toEqual({
+      limit: 5,
+      remaining: 0,
+      resetEpochSeconds: NOW_S + 2,
+      retryAfterSeconds: 2,
+      windows: { second: { limit: 5, remaining: 0 } },
+    });
+  });
+
+  it.each([
+    ['120', 120],
+    ['0', 0],
+    ['13s', 13],
+    ['13S', 13],
+    ['13 s', 13],
+    ['1.5', 1.5],
+    ['2.25s', 2.25],
+    ['  7  ', 7],
+    ['5, 5', 5],
+    ['5,9', 5],
+  ])('reads Retry-After %j as %d seconds', (value, seconds) => {
+    expect(parse({ 'retry-after': value })).toEqual({ retryAfterSeconds: seconds });
+  });
+
+  it.each([
+    ['Thu, 02 Jan 2025 03:05:05 GMT', 60],
+    ['thu, 02 jan 2025 03:04:35 gmt', 30],
+    ['Thursday, 02-Jan-25 03:06:05 GMT', 120],
+    ['Thu Jan  2 03:04:15 2025', 10],
+    ['Fri, 03 Jan 2025 03:04:05 GMT, Fri, 03 Jan 2025 03:04:05 GMT', 86400],
+  ])('turns the Retry-After date %j into %d seconds from now', (value, seconds) => {
+    expect(parse({ 'retry-after': value })).toEqual({ retryAfterSeconds: seconds });
+  });
+
+  it('keeps sub-second precision for a date against a now with milliseconds', () => {
+    expect(parse({ 'retry-after': 'Thu, 02 Jan 2025 03:04:10 GMT' }, NOW_MS + 250)).toEqual({
+      retryAfterSeconds: 4.75,
+    });
+  });
+
+  it('floors a past Retry-After date at 0', () => {
+    expect(parse({ 'retry-after': 'Thu, 02 Jan 2025 03:00:00 GMT' })).toEqual({ retryAfterSeconds: 0 });
+    expect(parse({ 'retry-after': 'Sun, 06 Nov 1994 08:49:37 GMT' })).toEqual({ retryAfterSeconds: 0 });
+  });
+
+  it('puts a two-digit RFC 850 year within 50 years of now', () => {
+    // "99" is 1999, not 2099 (more than 50 years ahead of 2025): in the past, so 0.
+    expect(parse({ 'retry-after': 'Friday, 31-Dec-99 23:59:59 GMT' })).toEqual({ retryAfterSeconds: 0 });
+    // "74" is 2074 (within 50 years).
+    const in2074 = (Date.UTC(2074, 0, 1) - NOW_MS) / 1000;
+    expect(parse({ 'retry-after': 'Monday, 01-Jan-74 00:00:00 GMT' })).toEqual({ retryAfterSeconds: in2074 });
+  });
+
+  it.each([
+    'soon',
+    '-5',
+    '+5',
+    '1e3',
+    '0x10',
+    '5m',
+    '1m30s',
+    'Infinity',
+    'NaN',
+    '',
+    '   ',
+    ',',
+    '9'.repeat(400),
+    '99999999999999999999',
+    'Thu, 02 Jan 2025 03:05:05',
+    'Thu, 02 Jan 2025 03:05:05 PST',
+    'Thu, 31 Feb 2025 03:05:05 GMT',
+    'Thu, 02 Foo 2025 03:05:05 GMT',
+    'Thu, 02 Jan 2025 25:05:05 GMT',
+    '2025-01-02T03:05:05Z',
+    'hello 1',
+    'Thu, 02 Jan 2025 03:05:05 GMT garbage',
+  ])('ignores the unreadable Retry-After %j', (value) => {
+    expect(parse({ 'retry-after': value })).toBeUndefined();
+  });
+
+  it.each([
+    ['-1', undefined],
+    ['1e3', undefined],
+    ['abc', undefined],
+    ['9'.repeat(400), undefined],
+    [String(Number.MAX_SAFE_INTEGER + 2), undefined],
+    [String(Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER],
+    [' 12 ', 12],
+    ['12, 12', 12],
+    ['10, 10;w=1, 1000;w=3600', 10],
+    ['10;w=1', 10],
+    ['2.5', 2.5],
+  ])('reads RateLimit-Limit %j as %s', (value, expected) => {
+    expect(parse({ 'ratelimit-limit': value })?.limit).toBe(expected);
+  });
+
+  it('never throws on random input', () => {
+    const alphabet = '0123456789 ,;.-+eEsSxX:GMTJanThu\t\u00e2\u0000\uffff';
+    let seed = 12345;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const randomString = () => {
+      let s = '';
+      const length = Math.floor(random() * 40);
+      for (let i = 0; i < length; i++) s += alphabet[Math.floor(random() * alphabet.length)];
+      return s;
+    };
+    let parsed = 0;
+    for (let i = 0; i < 5000; i++) {
+      const values = new Map(RATE_LIMIT_HEADER_NAMES.map((name) => [name, randomString()]));
+      const nowMs = i % 100 === 0 ? Number.NaN : NOW_MS + Math.floor(random() * 1e9);
+      const facts = parseRateLimitHeaders((name) => values.get(name), nowMs);
+      if (facts === undefined) continue;
+      parsed++;
+      const numbers = [
+        facts.limit,
+        facts.remaining,
+        facts.resetEpochSeconds,
+        facts.retryAfterSeconds,
+        ...Object.values(facts.windows ?? {}).flatMap((w) => [w.limit, w.remaining]),
+      ].filter((n) => n !== undefined);
+      for (const n of numbers) {
+        expect(Number.isFinite(n)).toBe(true);
+        expect(n).toBeGreaterThanOrEqual(0);
+      }
+    }
+    // The loop must exercise the parsing paths, not only the rejections.
+    expect(parsed).toBeGreaterThan(100);
+  });
+});

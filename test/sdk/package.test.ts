@@ -1,0 +1,35 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../../src/core/version.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  name: string; version: string; exports: Record<string, Record<string, { types: string; default: string }> | string>;
+  peerDependencies: Record<string, string>; dependencies: Record<string, string>; engines: { node: string };
+};
+
+describe('the published package', () => {
+  it('states the version the instrumentation scope reports', () => {
+    expect(PACKAGE_NAME).toBe(pkg.name);
+    expect(PACKAGE_VERSION).toBe(pkg.version);
+  });
+  it('has an ESM and a CommonJS build with types for every entry (npm test builds first)', () => {
+    for (const [entry, conditions] of Object.entries(pkg.exports)) {
+      if (typeof conditions === 'string') continue;
+      for (const condition of ['import', 'require']) {
+        const target = conditions[condition];
+        expect(target, `${entry} ${condition}`).toBeDefined();
+        expect(existsSync(new URL(`../../${target!.default}`, import.meta.url)), target!.default).toBe(true);
+        expect(existsSync(new URL(`../../${target!.types}`, import.meta.url)), target!.types).toBe(true);
+      }
+    }
+  });
+  it('keeps @opentelemetry/api a peer, and ships what the register entry starts', () => {
+    expect(pkg.peerDependencies['@opentelemetry/api']).toBe('^1.10.0');
+    expect(pkg.dependencies['@opentelemetry/api']).toBeUndefined();
+    for (const dep of ['@opentelemetry/sdk-node', '@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-undici',
+      '@opentelemetry/exporter-metrics-otlp-http', '@opentelemetry/exporter-metrics-otlp-proto', '@opentelemetry/exporter-prometheus']) {
+      expect(pkg.dependencies[dep], dep).toBeDefined();
+    }
+    expect(pkg.engines.node).toBe('>=22.15.0');
+  });
+});
