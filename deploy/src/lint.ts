@@ -9,35 +9,23 @@
  */
 import { parser } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
-import { LABELS, METRICS } from './promql.ts';
+import { ATTRIBUTE_VALUES, METRICS as CONTRACT_METRICS, prometheusLabel } from '../../src/core/contract.ts';
+import { LABELS } from './promql.ts';
 
 // The node type comes from the parser's own declarations (@lezer/common is only its dependency, not ours).
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
-/** Label names per metric, as the library sets them on datapoints. */
-const REQUEST_LABELS = [
-  LABELS.method,
-  LABELS.template,
-  LABELS.host,
-  LABELS.code,
-  LABELS.statusClass,
-  LABELS.errorType,
-] as const;
-
+/**
+ * Label names per Prometheus series and the closed value sets, both derived from the library's telemetry
+ * contract (src/core/contract.ts): what the library emits is what the rules may use.
+ */
 export const CONTRACT: { metrics: Record<string, readonly string[]>; values: Record<string, readonly string[]> } = {
-  metrics: {
-    [METRICS.requests]: REQUEST_LABELS,
-    [METRICS.durationBucket]: [...REQUEST_LABELS, 'le'],
-    [METRICS.durationSum]: REQUEST_LABELS,
-    [METRICS.durationCount]: REQUEST_LABELS,
-    [METRICS.rateLimitRemaining]: [LABELS.host, LABELS.window],
-  },
+  metrics: Object.fromEntries(CONTRACT_METRICS.flatMap((metric) => metric.prometheus.map((series) => [
+    series,
+    [...metric.attributes.map(prometheusLabel), ...(series.endsWith('_bucket') ? ['le'] : [])],
+  ]))),
   // Closed value sets; matchers on these labels may only name these values.
-  values: {
-    [LABELS.statusClass]: ['1xx', '2xx', '3xx', '4xx', '5xx', 'unknown', 'error'],
-    [LABELS.method]: ['GET', 'POST', 'DELETE', '_OTHER'],
-    [LABELS.window]: ['second', 'minute', 'hour', 'day', 'window'],
-  },
+  values: Object.fromEntries(Object.entries(ATTRIBUTE_VALUES).map(([attribute, values]) => [prometheusLabel(attribute), values])),
 };
 
 /** What one expression uses. */

@@ -1,29 +1,54 @@
 /*
  * Small PromQL building blocks shared by the rules, alerts and dashboard, so that every expression spells the
- * metric contract (names in `METRICS`, labels in `LABELS`) the same way and the user's selector is applied
+ * metric contract (names in `METRICS`, labels in `LABELS`, both derived from the library's src/core/contract.ts) the same way and the user's selector is applied
  * everywhere it should be.
  */
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_URL_TEMPLATE,
+  ATTR_ZDX_RATE_LIMIT_WINDOW,
+  ATTR_ZDX_STATUS_CLASS,
+  ATTR_ZDX_TENANT,
+  METRIC_ZDX_API_RATE_LIMIT_LIMIT,
+  METRIC_ZDX_API_RATE_LIMIT_REMAINING,
+  METRIC_ZDX_API_REQUEST_DURATION,
+  METRIC_ZDX_API_REQUESTS,
+  METRICS as CONTRACT_METRICS,
+  prometheusLabel,
+} from '../../src/core/contract.ts';
 import type { ZdxDeployConfig } from './config.ts';
 
 /** Prometheus names of the zdx-otel instruments (meter `zdx-otel`), identical on every supported export path. */
 export const METRICS = {
-  requests: 'zdx_api_requests_total',
-  durationBucket: 'zdx_api_request_duration_seconds_bucket',
-  durationSum: 'zdx_api_request_duration_seconds_sum',
-  durationCount: 'zdx_api_request_duration_seconds_count',
-  rateLimitRemaining: 'zdx_api_rate_limit_remaining',
+  requests: prom(METRIC_ZDX_API_REQUESTS, 0),
+  durationBucket: prom(METRIC_ZDX_API_REQUEST_DURATION, 0),
+  durationSum: prom(METRIC_ZDX_API_REQUEST_DURATION, 1),
+  durationCount: prom(METRIC_ZDX_API_REQUEST_DURATION, 2),
+  rateLimitRemaining: prom(METRIC_ZDX_API_RATE_LIMIT_REMAINING, 0),
+  rateLimitLimit: prom(METRIC_ZDX_API_RATE_LIMIT_LIMIT, 0),
 } as const;
 
 /** Datapoint labels the library sets (resource labels such as `job` come from the export path). */
 export const LABELS = {
-  method: 'http_request_method',
-  template: 'url_template',
-  host: 'server_address',
-  code: 'http_response_status_code',
-  statusClass: 'zdx_status_class',
-  errorType: 'error_type',
-  window: 'zdx_rate_limit_window',
+  method: prometheusLabel(ATTR_HTTP_REQUEST_METHOD),
+  template: prometheusLabel(ATTR_URL_TEMPLATE),
+  host: prometheusLabel(ATTR_SERVER_ADDRESS),
+  code: prometheusLabel(ATTR_HTTP_RESPONSE_STATUS_CODE),
+  statusClass: prometheusLabel(ATTR_ZDX_STATUS_CLASS),
+  errorType: prometheusLabel(ATTR_ERROR_TYPE),
+  window: prometheusLabel(ATTR_ZDX_RATE_LIMIT_WINDOW),
+  tenant: prometheusLabel(ATTR_ZDX_TENANT),
 } as const;
+
+function prom(name: string, index: number): string {
+  const definition = CONTRACT_METRICS.find((m) => m.name === name);
+  const series = definition?.prometheus[index];
+  if (series === undefined) throw new Error(`the telemetry contract has no Prometheus series ${index} for ${name}`);
+  return series;
+}
 
 /** `metric{m1, m2}` with empty matchers dropped; just `metric` when none are left. */
 export function series(metric: string, ...matchers: string[]): string {

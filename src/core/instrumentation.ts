@@ -16,7 +16,8 @@ import {
   METRIC_ZDX_API_RATE_LIMIT_REMAINING,
   METRIC_ZDX_API_REQUEST_DURATION,
   METRIC_ZDX_API_REQUESTS,
-} from './semconv.js';
+  METRICS,
+} from './contract.js';
 import { sharedSpanRegistry } from './span-registry.js';
 import type { ZdxOtelOptions, ZdxRateLimitWindow } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
@@ -46,19 +47,16 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
 
   protected override _updateMetricInstruments(): void {
     this._requests = this.meter.createCounter(METRIC_ZDX_API_REQUESTS, {
-      description: 'HTTP attempts to the ZDX API that got a response or failed.',
-      unit: '{request}',
+      ...describe(METRIC_ZDX_API_REQUESTS),
       valueType: ValueType.INT,
     });
     this._duration = this.meter.createHistogram(METRIC_ZDX_API_REQUEST_DURATION, {
-      description: 'Duration of HTTP attempts to the ZDX API, from request start to the end of the response body or the error.',
-      unit: 's',
+      ...describe(METRIC_ZDX_API_REQUEST_DURATION),
       valueType: ValueType.DOUBLE,
       advice: { explicitBucketBoundaries: [...this.options().durationBuckets] },
     });
     this._remaining = this.meter.createGauge(METRIC_ZDX_API_RATE_LIMIT_REMAINING, {
-      description: 'Requests left in the ZDX rate-limit window, as last reported by the API.',
-      unit: '{request}',
+      ...describe(METRIC_ZDX_API_RATE_LIMIT_REMAINING),
       valueType: ValueType.INT,
     });
   }
@@ -129,4 +127,10 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
       [ATTR_ZDX_RATE_LIMIT_WINDOW]: window,
     });
   }
+}
+
+/** Unit and description of an instrument, from the contract. */
+function describe(name: string): { unit: string; description: string } {
+  const definition = METRICS.find((m) => m.name === name)!;
+  return { unit: definition.unit, description: definition.description };
 }

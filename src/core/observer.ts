@@ -2,7 +2,7 @@ import * as diagch from 'node:diagnostics_channel';
 import { errorMonitor } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { trace } from '@opentelemetry/api';
-import { ERROR_TYPE_VALUE_OTHER } from './semconv.js';
+import { ERROR_TYPE_PATTERN, ERROR_TYPE_VALUE_OTHER, HTTP_METHODS } from './contract.js';
 import { isRateLimitHeader, parseRateLimitHeaders } from './ratelimit.js';
 import type { TemplateRouter } from './route/template.js';
 import type { SpanRegistry } from './span-registry.js';
@@ -42,8 +42,7 @@ interface UndiciResponse {
   headers: Buffer[];
 }
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY']);
-const SAFE_ERROR_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const KNOWN_METHODS = new Set(HTTP_METHODS.filter((m) => m !== '_OTHER'));
 const MAX_CACHED_ORIGINS = 256;
 
 /**
@@ -296,7 +295,7 @@ export function errorType(error: unknown): string | undefined {
 
 export function normalizeErrorType(code: unknown, name: unknown): string {
   if (name === 'AbortError' || code === 'ABORT_ERR' || code === 'AbortError') return 'AbortError';
-  if (typeof code === 'string' && SAFE_ERROR_TYPE.test(code)) return code;
-  if (typeof name === 'string' && name !== 'Error' && SAFE_ERROR_TYPE.test(name)) return name;
+  if (typeof code === 'string' && ERROR_TYPE_PATTERN.test(code)) return code;
+  if (typeof name === 'string' && name !== 'Error' && ERROR_TYPE_PATTERN.test(name)) return name;
   return ERROR_TYPE_VALUE_OTHER;
 }

@@ -23,7 +23,7 @@ import {
   ATTR_ZDX_STATUS_CLASS,
   ATTR_ZDX_STATUS_DESCRIPTION,
   ATTR_ZDX_STATUS_TEXT,
-} from './semconv.js';
+} from './contract.js';
 import { internalError } from './internal-errors.js';
 import { normalizeErrorType } from './observer.js';
 import { sharedSpanRegistry } from './span-registry.js';

@@ -1,31 +1,14 @@
 import { AggregationType, createAllowListAttributesProcessor, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { resolveOptions, type ResolvedOptions } from './config.js';
 import {
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_URL_TEMPLATE,
-  ATTR_ZDX_RATE_LIMIT_WINDOW,
-  ATTR_ZDX_STATUS_CLASS,
   METER_NAME,
   METRIC_ZDX_API_RATE_LIMIT_REMAINING,
   METRIC_ZDX_API_REQUEST_DURATION,
   METRIC_ZDX_API_REQUESTS,
-} from './semconv.js';
+  RATE_LIMIT_METRIC_ATTRIBUTES,
+  REQUEST_METRIC_ATTRIBUTES,
+} from './contract.js';
 import type { ZdxOtelOptions } from './types.js';
-
-/** The attributes of `zdx.api.requests` and `zdx.api.request.duration`, and nothing else. */
-export const REQUEST_METRIC_ATTRIBUTES: readonly string[] = Object.freeze([
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_URL_TEMPLATE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_ZDX_STATUS_CLASS,
-  ATTR_ERROR_TYPE,
-]);
-
-export const RATE_LIMIT_METRIC_ATTRIBUTES: readonly string[] = Object.freeze([ATTR_SERVER_ADDRESS, ATTR_ZDX_RATE_LIMIT_WINDOW]);
 
 /**
  * The metrics Views for zdx-otel's instruments (pass them to NodeSDK's or MeterProvider's `views`):

@@ -118,7 +118,7 @@ describe('the checker catches what it should', () => {
     ['rate(zdx_api_requests_total{status_code="429"}[5m])', /label status_code is not a label/],
     ['zdx_api_rate_limit_remaining{url_template="/v1/users"}', /label url_template is not a label of zdx_api_rate_limit_remaining/],
     ['rate(zdx_api_requests_total{zdx_status_class=~"5xx|timeout"}[5m])', /"timeout" is not a value/],
-    ['rate(zdx_api_requests_total{http_request_method="PATCH"}[5m])', /"PATCH" is not a value/],
+    ['rate(zdx_api_requests_total{http_request_method="FETCH"}[5m])', /"FETCH" is not a value/],
     ['rate(zdx_api_requests_total{http_response_status_code="4xx"}[5m])', /not a status code/],
     ['zdx_api_rate_limit_remaining{zdx_rate_limit_window="week"}', /"week" is not a value/],
     ['sum by (url_template (rate(zdx_api_requests_total[5m]))', /syntax error/],

@@ -1,4 +1,4 @@
-import { METRIC_ZDX_API_RATE_LIMIT_REMAINING, METRIC_ZDX_API_REQUEST_DURATION, METRIC_ZDX_API_REQUESTS } from '../../core/semconv.js';
+import { METRIC_ZDX_API_RATE_LIMIT_REMAINING, METRIC_ZDX_API_REQUEST_DURATION, METRIC_ZDX_API_REQUESTS } from '../../core/contract.js';
 import type { ExportedPoint } from './otlp-json.js';
 
 export interface EndpointRow {
