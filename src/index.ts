@@ -10,6 +10,7 @@ export type { ZdxEndpoint, ZdxEndpointGroup } from './core/catalog/endpoints.js'
 export { templateFor } from './core/route/template.js';
 export { parseRateLimitHeaders } from './core/ratelimit.js';
 export { ZdxConfigError } from './core/errors.js';
+export { activeZdxTenant, withZdxTenant, zdxTenantContext } from './core/tenant.js';
 export * from './core/contract.js';
 export type {
   ZdxOtelOptions,

@@ -9,6 +9,7 @@ export interface ResolvedOptions {
   readonly redactedQueryKeys: readonly string[];
   readonly durationBuckets: readonly number[];
   readonly cardinalityLimit: number;
+  readonly maxTenants: number;
 }
 
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -16,6 +17,7 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
 ]);
 export const DEFAULT_MAX_UNKNOWN_TEMPLATES = 50;
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
+export const DEFAULT_MAX_TENANTS = 20;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,6 +66,11 @@ export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.
       options.cardinalityLimit, 'cardinalityLimit',
       fromEnv('ZDX_OTEL_CARDINALITY_LIMIT'), 'ZDX_OTEL_CARDINALITY_LIMIT',
       DEFAULT_CARDINALITY_LIMIT, 1, 1_000_000,
+    ),
+    maxTenants: integerOption(
+      options.maxTenants, 'maxTenants',
+      fromEnv('ZDX_OTEL_MAX_TENANTS'), 'ZDX_OTEL_MAX_TENANTS',
+      DEFAULT_MAX_TENANTS, 0, 1_000,
     ),
   };
 }

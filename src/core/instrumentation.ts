@@ -5,6 +5,7 @@ import { resolveOptions, type ResolvedOptions } from './config.js';
 import type { RequestRecord } from './internal-types.js';
 import { RequestObserver } from './observer.js';
 import { TemplateRouter } from './route/template.js';
+import { TenantBudget } from './tenant.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -13,6 +14,8 @@ import {
   ATTR_URL_TEMPLATE,
   ATTR_ZDX_RATE_LIMIT_WINDOW,
   ATTR_ZDX_STATUS_CLASS,
+  ATTR_ZDX_TENANT,
+  METRIC_ZDX_API_RATE_LIMIT_LIMIT,
   METRIC_ZDX_API_RATE_LIMIT_REMAINING,
   METRIC_ZDX_API_REQUEST_DURATION,
   METRIC_ZDX_API_REQUESTS,
@@ -34,6 +37,7 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   declare private _requests: Counter;
   declare private _duration: Histogram;
   declare private _remaining: Gauge;
+  declare private _limit: Gauge;
   declare private _observer: RequestObserver | undefined;
   declare private _resolved: ResolvedOptions;
 
@@ -59,6 +63,10 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
       ...describe(METRIC_ZDX_API_RATE_LIMIT_REMAINING),
       valueType: ValueType.INT,
     });
+    this._limit = this.meter.createGauge(METRIC_ZDX_API_RATE_LIMIT_LIMIT, {
+      ...describe(METRIC_ZDX_API_RATE_LIMIT_LIMIT),
+      valueType: ValueType.INT,
+    });
   }
 
   override setConfig(config: ZdxOtelOptions = {}): void {
@@ -81,7 +89,7 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
     this._observer = new RequestObserver(router, sharedSpanRegistry(), {
       onResponse: (record) => this.recordRateLimit(record),
       onEnd: (record) => this.recordEnd(record),
-    });
+    }, new TenantBudget(options.maxTenants));
     this._observer.subscribe();
   }
 
@@ -106,6 +114,7 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
     if (record.statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = record.statusCode;
     const errorType = record.errorType ?? (record.statusCode !== undefined && record.statusCode >= 400 ? String(record.statusCode) : undefined);
     if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+    if (record.tenant !== undefined) attributes[ATTR_ZDX_TENANT] = record.tenant;
     this._requests.add(1, attributes);
     this._duration.record((performance.now() - record.startedAt) / 1000, attributes);
   }
@@ -113,19 +122,20 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   private recordRateLimit(record: RequestRecord): void {
     const facts = record.rateLimit;
     if (!facts) return;
-    if (facts.remaining !== undefined) this.recordRemaining(record, 'window', facts.remaining);
+    this.recordWindow(record, 'window', facts.limit, facts.remaining);
     if (!facts.windows) return;
     for (const window of Object.keys(facts.windows) as ZdxRateLimitWindow[]) {
-      const remaining = facts.windows[window]?.remaining;
-      if (remaining !== undefined) this.recordRemaining(record, window, remaining);
+      const values = facts.windows[window];
+      this.recordWindow(record, window, values?.limit, values?.remaining);
     }
   }
 
-  private recordRemaining(record: RequestRecord, window: string, remaining: number): void {
-    this._remaining.record(remaining, {
-      [ATTR_SERVER_ADDRESS]: record.serverAddress,
-      [ATTR_ZDX_RATE_LIMIT_WINDOW]: window,
-    });
+  private recordWindow(record: RequestRecord, window: string, limit: number | undefined, remaining: number | undefined): void {
+    if (limit === undefined && remaining === undefined) return;
+    const attributes: Attributes = { [ATTR_SERVER_ADDRESS]: record.serverAddress, [ATTR_ZDX_RATE_LIMIT_WINDOW]: window };
+    if (record.tenant !== undefined) attributes[ATTR_ZDX_TENANT] = record.tenant;
+    if (remaining !== undefined) this._remaining.record(remaining, attributes);
+    if (limit !== undefined) this._limit.record(limit, attributes);
   }
 }
 

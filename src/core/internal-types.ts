@@ -10,6 +10,8 @@ export interface RequestRecord {
   readonly method: string;
   readonly template: string;
   readonly serverAddress: string;
+  /** The tenant the service named with `withZdxTenant()`, after the tenant cap; undefined when none. */
+  readonly tenant: string | undefined;
   /** `performance.now()` at request start. */
   readonly startedAt: number;
   /**

@@ -5,6 +5,7 @@ import { trace } from '@opentelemetry/api';
 import { ERROR_TYPE_PATTERN, ERROR_TYPE_VALUE_OTHER, HTTP_METHODS } from './contract.js';
 import { isRateLimitHeader, parseRateLimitHeaders } from './ratelimit.js';
 import type { TemplateRouter } from './route/template.js';
+import { activeZdxTenant, type TenantBudget } from './tenant.js';
 import type { SpanRegistry } from './span-registry.js';
 import { internalError } from './internal-errors.js';
 import type { RequestRecord } from './internal-types.js';
@@ -60,6 +61,7 @@ export class RequestObserver {
     private readonly router: TemplateRouter,
     private readonly registry: SpanRegistry,
     private readonly sink: ObserverSink,
+    private readonly tenants: TenantBudget,
   ) {}
 
   subscribe(): void {
@@ -102,6 +104,8 @@ export class RequestObserver {
       method: KNOWN_METHODS.has(upper) ? upper : '_OTHER',
       template,
       serverAddress: hostname.toLowerCase(),
+      // Read synchronously at request start: both channels publish it in the caller's own context.
+      tenant: this.tenants.admit(activeZdxTenant()),
       startedAt: performance.now(),
       spanId: undefined,
       statusCode: undefined,

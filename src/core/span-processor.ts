@@ -23,6 +23,7 @@ import {
   ATTR_ZDX_STATUS_CLASS,
   ATTR_ZDX_STATUS_DESCRIPTION,
   ATTR_ZDX_STATUS_TEXT,
+  ATTR_ZDX_TENANT,
 } from './contract.js';
 import { internalError } from './internal-errors.js';
 import { normalizeErrorType } from './observer.js';
@@ -107,6 +108,7 @@ export class ZdxSpanProcessor implements SpanProcessor {
       const failure = record?.errorType ?? exceptionType(span);
       if (failure !== undefined) span.setAttribute(ATTR_ERROR_TYPE, failure);
     }
+    if (record?.tenant !== undefined) span.setAttribute(ATTR_ZDX_TENANT, record.tenant);
     if (record?.rateLimit) setRateLimitAttributes(span, record.rateLimit);
     this.redact(span, attributes);
   }

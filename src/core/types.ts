@@ -36,6 +36,11 @@ export interface ZdxOtelOptions extends InstrumentationConfig {
    * points into one `otel.metric.overflow` series. Default 2000. Env: `ZDX_OTEL_CARDINALITY_LIMIT`.
    */
   cardinalityLimit?: number;
+  /**
+   * How many distinct tenant names (set with `withZdxTenant()`) are recorded before further names share
+   * `_OTHER`. Default 20. Env: `ZDX_OTEL_MAX_TENANTS`.
+   */
+  maxTenants?: number;
 }
 
 /** The class of a ZDX response: the status range, or `unknown` (invalid code) / `error` (no response at all). */

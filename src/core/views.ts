@@ -2,6 +2,7 @@ import { AggregationType, createAllowListAttributesProcessor, type ViewOptions }
 import { resolveOptions, type ResolvedOptions } from './config.js';
 import {
   METER_NAME,
+  METRIC_ZDX_API_RATE_LIMIT_LIMIT,
   METRIC_ZDX_API_RATE_LIMIT_REMAINING,
   METRIC_ZDX_API_REQUEST_DURATION,
   METRIC_ZDX_API_REQUESTS,
@@ -27,6 +28,7 @@ export function zdxViews(options: ZdxOtelOptions = {}): ViewOptions[] {
  */
 export function viewsFor({ durationBuckets, cardinalityLimit }: ResolvedOptions, durationName?: string): ViewOptions[] {
   const requestAttributes = createAllowListAttributesProcessor([...REQUEST_METRIC_ATTRIBUTES]);
+  const rateLimitAttributes = createAllowListAttributesProcessor([...RATE_LIMIT_METRIC_ATTRIBUTES]);
   return [
     {
       meterName: METER_NAME,
@@ -45,11 +47,11 @@ export function viewsFor({ durationBuckets, cardinalityLimit }: ResolvedOptions,
       attributesProcessors: [requestAttributes],
       aggregationCardinalityLimit: cardinalityLimit,
     },
-    {
+    ...[METRIC_ZDX_API_RATE_LIMIT_REMAINING, METRIC_ZDX_API_RATE_LIMIT_LIMIT].map((instrumentName) => ({
       meterName: METER_NAME,
-      instrumentName: METRIC_ZDX_API_RATE_LIMIT_REMAINING,
-      attributesProcessors: [createAllowListAttributesProcessor([...RATE_LIMIT_METRIC_ATTRIBUTES])],
+      instrumentName,
+      attributesProcessors: [rateLimitAttributes],
       aggregationCardinalityLimit: cardinalityLimit,
-    },
+    })),
   ];
 }

@@ -201,6 +201,11 @@ describe('rate-limit headers', () => {
     expect(total(gauge, { 'server.address': '127.0.0.1', 'zdx.rate_limit.window': 'minute' })).toBe(7);
     expect(total(gauge, { 'server.address': '127.0.0.1', 'zdx.rate_limit.window': 'second' })).toBe(0);
     expect(gauge.some((p) => p.attributes['zdx.rate_limit.window'] === 'window')).toBe(true);
+    // The limit beside the remaining count, per window, so remaining / limit is one division in PromQL.
+    const limit = await otel.points('zdx.api.rate_limit.limit');
+    expect(total(limit, { 'server.address': '127.0.0.1', 'zdx.rate_limit.window': 'second' })).toBe(5);
+    expect(total(limit, { 'server.address': '127.0.0.1', 'zdx.rate_limit.window': 'window' })).toBe(30);
+    expect(limit.every((p) => p.attributes['zdx.tenant'] === undefined)).toBe(true);
   });
 });
 
