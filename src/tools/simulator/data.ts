@@ -15,6 +15,8 @@ export interface Geo {
   readonly id: string;
   readonly name: string;
   readonly geo_type: 'country' | 'region' | 'city';
+  /** Both SDKs read a child's label from `description` (the Go and Python top-level models read `name`). */
+  readonly description: string;
   readonly children: Geo[];
 }
 
@@ -353,15 +355,15 @@ function geoTree(): Geo[] {
   CITIES.forEach(([city, region, country], i) => {
     let c = countries.get(country);
     if (c === undefined) {
-      c = { id: `country.${countries.size}`, name: country, geo_type: 'country', children: [] };
+      c = { id: `country.${countries.size}`, name: country, geo_type: 'country', description: country, children: [] };
       countries.set(country, c);
     }
     let r = c.children.find((x) => x.name === region);
     if (r === undefined) {
-      r = { id: `region.${i}`, name: region, geo_type: 'region', children: [] };
+      r = { id: `region.${i}`, name: region, geo_type: 'region', description: `${region}, ${country}`, children: [] };
       c.children.push(r);
     }
-    r.children.push({ id: cityGeoId(i), name: city, geo_type: 'city', children: [] });
+    r.children.push({ id: cityGeoId(i), name: city, geo_type: 'city', description: `${city}, ${region}, ${country}`, children: [] });
   });
   return [...countries.values()];
 }
