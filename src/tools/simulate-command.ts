@@ -8,8 +8,9 @@ import { loadScenario, scenarioFromFlags, startSimulator, type SimulatorOptions 
 
 export const SIMULATE_USAGE = `Usage: zdx-otel simulate [options]
 
-Serves every ZDX API endpoint (at /v1/... and /zdx/v1/...) on loopback, with tokens, the licence tier's
-rate limits and the faults of a scenario. Runs until Ctrl-C.
+Serves every ZDX API endpoint (at /v1/... and /zdx/v1/...) on loopback, with tokens (direct host:
+POST /v1/oauth/token; OneAPI: POST /oauth2/v1/token, client_credentials), the licence tier's rate limits
+and the faults of a scenario. Runs until Ctrl-C.
 
 Options:
   --port <n>          port (default 8787; 0 picks a free one)
@@ -70,6 +71,8 @@ export async function runSimulate(argv: string[]): Promise<number> {
   const simulator = await startSimulator(options);
   process.stdout.write(`ZDX simulator listening at ${simulator.url} (direct: ${simulator.url}/v1/..., OneAPI: ${simulator.url}/zdx/v1/...)\n`
     + `API key: key_id=${simulator.credentials.keyId} key_secret=${simulator.credentials.secret} (POST /v1/oauth/token)\n`
+    + `OneAPI: client_id=${simulator.credentials.keyId} client_secret=${simulator.credentials.secret} `
+    + `(POST ${simulator.url}/oauth2/v1/token, grant_type=client_credentials)\n`
     + `Instrument a client with: ZDX_OTEL_EXTRA_HOSTS=${new URL(simulator.url).host} node --import zdx-otel/register app.js\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -298,9 +298,12 @@ describe('scenario files', () => {
 });
 
 describe('example scenarios under a workload', () => {
-  const workload = ['/v1/apps', '/v1/devices?limit=5', '/v1/users?limit=5', '/v1/alerts/ongoing', '/v1/administration/locations'];
+  // Collection calls, then drill-downs into the first device (id 132559000, on app 1 or not).
+  // Eight paths, so that no path always lands on the same slot of the 7-call per-second window at this pace.
+  const collections = ['/v1/apps', '/v1/devices?limit=5', '/v1/users?limit=5', '/v1/alerts/ongoing', '/v1/administration/locations', '/v1/active_geo'];
+  const workload = [...collections, '/v1/devices/132559000', '/v1/devices/132559000/apps'];
 
-  async function drive(s: RunningSimulator, clock: ReturnType<typeof manualClock>, calls: number, stepMs: number) {
+  async function drive(s: RunningSimulator, clock: ReturnType<typeof manualClock>, calls: number, stepMs: number, byPath?: Map<string, string[]>) {
     const outcomes: Record<string, number> = {};
     let token = s.issueToken();
     for (let i = 0; i < calls; i++) {
@@ -309,12 +312,15 @@ describe('example scenarios under a workload', () => {
       const outcome = await fetch(`${s.url}${workload[i % workload.length]}`, { headers: { authorization: `Bearer ${token}` } }).then(
         async (res) => {
           await res.arrayBuffer();
-          if (res.status === 429) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
-          return res.status === 429 ? '429' : `${String(res.status)[0]}xx`;
+          if ([429, 503, 504].includes(res.status)) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+          return res.status === 429 ? '429' : res.status >= 400 && res.status < 500 ? String(res.status) : `${String(res.status)[0]}xx`;
         },
         () => 'reset',
       );
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      const kind = /^4\d\d$/.test(outcome) && outcome !== '429' ? '4xx' : outcome;
+      outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+      const path = workload[i % workload.length]!;
+      byPath?.set(path, [...(byPath.get(path) ?? []), outcome]);
     }
     return outcomes;
   }
@@ -325,9 +331,15 @@ describe('example scenarios under a workload', () => {
     const scenario: Scenario = { ...loadScenario(join(SCENARIOS, 'default.json')), latency: { distribution: 'fixed', ms: 0 } };
     const s = await startSimulator({ scenario, clock });
     running.push(s);
-    const outcomes = await drive(s, clock, 600, 166);
+    const byPath = new Map<string, string[]>();
+    const outcomes = await drive(s, clock, 700, 166, byPath);
     expect(outcomes['2xx']).toBeGreaterThan(100);
     expect(outcomes['4xx']).toBeGreaterThan(0);
+    // Client errors only where a real service meets them: 404s on drill-downs, never on the collections a
+    // client sweeps first (a 404 there would stop the whole sweep).
+    for (const path of collections) expect(byPath.get(path)!.filter((o) => /^4\d\d$/.test(o) && o !== '429'), path).toEqual([]);
+    const drillDown = [...byPath.get('/v1/devices/132559000')!, ...byPath.get('/v1/devices/132559000/apps')!];
+    expect(drillDown).toContain('404');
     expect(outcomes['429']).toBeGreaterThan(100);
     expect(outcomes['5xx']).toBeGreaterThan(0);
     expect(outcomes['2xx']).toBeGreaterThan(outcomes['4xx']! + outcomes['5xx']!);

@@ -56,3 +56,47 @@ export function parseOtlpJsonMetrics(payload: unknown): ExportedPoint[] {
   }
   return points;
 }
+
+/** One span as an OTLP/HTTP JSON trace export carries it (what a Collector receives). */
+export interface ExportedSpan {
+  readonly name: string;
+  /** OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  readonly kind: number;
+  readonly attributes: Readonly<Record<string, string | number | boolean>>;
+  /** 0 unset, 1 ok, 2 error. */
+  readonly statusCode: number;
+  readonly durationMs: number;
+}
+
+interface Span {
+  name?: string;
+  kind?: number;
+  attributes?: KeyValue[];
+  status?: { code?: number };
+  startTimeUnixNano?: string | number;
+  endTimeUnixNano?: string | number;
+}
+interface TracePayload { resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Span[] }> }> }
+
+export function parseOtlpJsonSpans(payload: unknown): ExportedSpan[] {
+  const spans: ExportedSpan[] = [];
+  for (const rs of (payload as TracePayload)?.resourceSpans ?? []) {
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const s of ss.spans ?? []) {
+        // Nanosecond timestamps exceed 2^53; their difference (the duration) does not, read as BigInt.
+        let durationMs = 0;
+        try {
+          durationMs = Number(BigInt(s.endTimeUnixNano ?? 0) - BigInt(s.startTimeUnixNano ?? 0)) / 1e6;
+        } catch { /* a malformed time leaves the duration at 0 */ }
+        spans.push({
+          name: s.name ?? '',
+          kind: s.kind ?? 0,
+          attributes: attributesOf(s.attributes),
+          statusCode: s.status?.code ?? 0,
+          durationMs,
+        });
+      }
+    }
+  }
+  return spans;
+}

@@ -140,6 +140,12 @@ async function cycle(round: number): Promise<void> {
     await api('GET', `/v1/alerts/${alerts[0]}`);
     await api('GET', `/v1/alerts/${alerts[0]}/affected_devices`);
   }
+  // Now and then the sync asks for a month of alert history, beyond ZDX's 14-day limit: a real 400, the kind of
+  // client error a real service answers (the other 4xx in the demo are 404s on device drill-downs).
+  if (round % 4 === 1 && live()) {
+    const to = Math.floor(Date.now() / 1000);
+    await api('GET', `/v1/alerts/historical?from=${to - 30 * 86_400}&to=${to}`);
+  }
   const apps = ids((await api('GET', '/v1/apps')).body);
   if (apps[0] !== undefined && live()) await api('GET', `/v1/apps/${apps[0]}/score`);
   if (round % 3 === 0 && devices[0] !== undefined && live()) await deepTrace(devices[0]);

@@ -10,6 +10,10 @@
  *
  * Tokens are real JWTs signed with a per-simulator Ed25519 key (served at /v1/oauth/jwks), because the Go SDK
  * decodes the JWT `exp` claim to decide when to re-authenticate.
+ *
+ * OneAPI clients get their token from ZIdentity instead (identity.ts, `POST /oauth2/v1/token`); those tokens
+ * carry OneAPI's audience and are accepted only on OneAPI paths (`/zdx/v1/...`), as the direct host does not
+ * know ZIdentity. Direct-host tokens keep working on both path forms, as before.
  */
 import { createHash, generateKeyPairSync, randomUUID, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 
@@ -48,7 +52,11 @@ interface Claims {
   sub: string;
   iat: number;
   exp: number;
+  aud?: string;
 }
+
+/** The audience OneAPI clients ask ZIdentity for (both SDKs send it), and the `aud` of the tokens it issues. */
+export const ONEAPI_AUDIENCE = 'https://api.zscaler.com';
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
 
@@ -104,23 +112,44 @@ export class TokenAuthority {
     return { ok: true, body: { token: this.issue(keyId), token_type: 'Bearer', expires_in: this.ttlSeconds } };
   }
 
-  /** Signs a token for a configured key, without the HTTP round trip. */
-  issue(keyId: string): string {
+  /** Signs a token for a configured key, without the HTTP round trip; `oneApi` makes it a ZIdentity token. */
+  issue(keyId: string, oneApi = false): string {
     if (!Object.hasOwn(this.keys, keyId)) throw new Error(`zdx simulator: unknown API key id ${JSON.stringify(keyId)}`);
     const iat = Math.floor(this.now() / 1000);
-    const claims = { iss: 'zdx-simulator', sub: keyId, iat, exp: iat + this.ttlSeconds, jti: randomUUID() };
+    const claims = {
+      iss: 'zdx-simulator',
+      sub: keyId,
+      ...(oneApi ? { aud: ONEAPI_AUDIENCE } : {}),
+      iat,
+      exp: iat + this.ttlSeconds,
+      jti: randomUUID(),
+    };
     const head = b64url(JSON.stringify({ alg: 'EdDSA', typ: 'JWT', kid: this.kid }));
     const payload = b64url(JSON.stringify(claims));
     const signature = sign(null, Buffer.from(`${head}.${payload}`), this.privateKey);
     return `${head}.${payload}.${b64url(signature)}`;
   }
 
-  /** Checks the Authorization header of a call to an endpoint of `group`. */
-  verify(authorization: string | undefined, group: string): VerifiedToken | AuthFailure {
+  /** Checks the credentials of a client-credentials grant; the secret is the API key's secret. */
+  checkClient(clientId: string, clientSecret: string): { ok: true } | { ok: false; disabled: boolean } {
+    const key = Object.hasOwn(this.keys, clientId) ? this.keys[clientId] : undefined;
+    if (key === undefined || !sameText(clientSecret, key.secret)) return { ok: false, disabled: false };
+    return key.disabled === true ? { ok: false, disabled: true } : { ok: true };
+  }
+
+  get ttl(): number {
+    return this.ttlSeconds;
+  }
+
+  /** Checks the Authorization header of a call to an endpoint of `group`, made via OneAPI or not. */
+  verify(authorization: string | undefined, group: string, oneApi = false): VerifiedToken | AuthFailure {
     if (authorization === undefined || authorization.trim() === '') return unauthorized('missing bearer token');
     const claims = this.decode(authorization);
     if (claims === undefined) return unauthorized('invalid bearer token');
     if (this.now() >= claims.exp * 1000) return unauthorized('the token duration has expired');
+    if (claims.aud === ONEAPI_AUDIENCE && !oneApi) {
+      return unauthorized('a ZIdentity token is accepted only through OneAPI (/zdx/v1/...)');
+    }
     const key = Object.hasOwn(this.keys, claims.sub) ? this.keys[claims.sub] : undefined;
     if (key === undefined || key.disabled === true) return forbidden('the API key was disabled by your service provider');
     if (key.scopes !== undefined && !key.scopes.some((s) => s.toLowerCase() === group.toLowerCase())) {

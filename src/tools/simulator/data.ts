@@ -15,6 +15,8 @@ export interface Geo {
   readonly id: string;
   readonly name: string;
   readonly geo_type: 'country' | 'region' | 'city';
+  /** Both SDKs read a child's label from `description` (the Go and Python top-level models read `name`). */
+  readonly description: string;
   readonly children: Geo[];
 }
 
@@ -98,6 +100,8 @@ export interface Series {
 
 /** Seconds between two points of a report series (ZDX probes every 5 minutes). */
 export const SERIES_STEP_SECONDS = 300;
+/** Distance between the seeded anchors of a slowly varying value (see `Dataset.wave`). */
+const WAVE_SECONDS = 1800;
 /** Deep traces stay `pending` this long before they start collecting. */
 export const TRACE_PENDING_MS = 10_000;
 /** Analyses take this long to finish. */
@@ -234,8 +238,9 @@ export class Dataset {
       const started = startS - rng.int(600, 10 * 86_400);
       const affected = Array.from({ length: rng.int(1, 25) }, () => rng.pick(devices).id);
       alerts.push({
-        // ZDX alert ids are 64-bit integers, beyond Number.MAX_SAFE_INTEGER: keep them strings.
-        id: `74731607648${String(21_179_371 + i * 7919).padStart(8, '0')}`,
+        // ZDX alert ids are 64-bit integers (the Go SDK reads them as int; the Python docs show 19 digits). The
+        // simulator's stay below 2^53, so a JavaScript client can read them from JSON and send them back.
+        id: `7473160764${String(21_179 + i * 79).padStart(6, '0')}`,
         rule_name: rng.pick(ALERT_RULES),
         severity: rng.pick(['critical', 'high', 'medium', 'low'] as const),
         alert_type: rng.pick(['ZDX_SCORE', 'WEB_PROBE', 'CLOUDPATH_PROBE', 'DEVICE_HEALTH']),
@@ -303,15 +308,38 @@ export class Dataset {
   }
 
   /**
-   * Points every 5 minutes from `from` over at most `spanSeconds`, aligned to the step, values around `base`
-   * with `spread`. A `noData` fraction of points get -1, which ZDX uses for "no data".
+   * A slowly varying value in [-1, 1] for `key` at epoch second `t`: seeded anchors every `WAVE_SECONDS`,
+   * joined by cosine interpolation. Real scores and latencies drift over tens of minutes; they do not jump
+   * between two calls a second apart, and the same instant always gives the same value.
+   */
+  wave(key: string, t: number): number {
+    const slot = Math.floor(t / WAVE_SECONDS);
+    const anchor = (n: number) => this.random(`${key}|wave|${n}`).next() * 2 - 1;
+    const f = (t - slot * WAVE_SECONDS) / WAVE_SECONDS;
+    const w = (1 - Math.cos(Math.PI * f)) / 2;
+    return anchor(slot) * (1 - w) + anchor(slot + 1) * w;
+  }
+
+  /**
+   * The ZDX score (0-100) of `key` around `base` for the report step holding epoch second `t`: it changes
+   * once per 5-minute step and drifts slowly, so two calls in the same step see the same score.
+   */
+  scoreAt(key: string, base: number, t: number): number {
+    const step = Math.floor(t / SERIES_STEP_SECONDS) * SERIES_STEP_SECONDS;
+    return Math.min(100, Math.max(0, Math.round(base + 10 * this.wave(key, step))));
+  }
+
+  /**
+   * Points every 5 minutes from `from` to `to`, aligned to the step: a slow drift around `base` of up to
+   * `spread`, plus a little per-point noise. A `noData` fraction of points get -1, which ZDX uses for "no data".
    */
   series(key: string, metric: string, unit: string, from: number, to: number, base: number, spread: number, noData = 0): Series {
     const datapoints: Datapoint[] = [];
     const first = Math.ceil(from / SERIES_STEP_SECONDS) * SERIES_STEP_SECONDS;
     for (let t = first; t <= to; t += SERIES_STEP_SECONDS) {
       const r = this.random(`${key}|${metric}|${t}`);
-      const value = r.chance(noData) ? -1 : Math.max(0, Math.round((base + spread * r.normal()) * 100) / 100);
+      const drift = spread * (this.wave(`${key}|${metric}`, t) + 0.25 * r.normal());
+      const value = r.chance(noData) ? -1 : Math.max(0, Math.round((base + drift) * 100) / 100);
       datapoints.push({ timestamp: t, value });
     }
     return { metric, unit, datapoints };
@@ -327,22 +355,26 @@ function geoTree(): Geo[] {
   CITIES.forEach(([city, region, country], i) => {
     let c = countries.get(country);
     if (c === undefined) {
-      c = { id: `country.${countries.size}`, name: country, geo_type: 'country', children: [] };
+      c = { id: `country.${countries.size}`, name: country, geo_type: 'country', description: country, children: [] };
       countries.set(country, c);
     }
     let r = c.children.find((x) => x.name === region);
     if (r === undefined) {
-      r = { id: `region.${i}`, name: region, geo_type: 'region', children: [] };
+      r = { id: `region.${i}`, name: region, geo_type: 'region', description: `${region}, ${country}`, children: [] };
       c.children.push(r);
     }
-    r.children.push({ id: cityGeoId(i), name: city, geo_type: 'city', children: [] });
+    r.children.push({ id: cityGeoId(i), name: city, geo_type: 'city', description: `${city}, ${region}, ${country}`, children: [] });
   });
   return [...countries.values()];
 }
 
-/** The geolocation record ZDX nests in app and alert bodies, for a city index. */
-export function regionOf(geoId: string): { id: string; city: string; region: string; country: string; geo_type: string } {
+/**
+ * The geolocation record ZDX nests in bodies (`most_impacted_region`, a user device's `geo_loc`), for a city
+ * id. Every such object names the first-level division `state`, as the SDKs' user models do (see
+ * scenarios/README.md for why `most_impacted_region` follows them too).
+ */
+export function geoOf(geoId: string): { id: string; city: string; state: string; country: string; geo_type: string } {
   const index = Number(geoId.split('.')[1] ?? 0);
-  const [city, region, country] = CITIES[index] ?? CITIES[0]!;
-  return { id: geoId, city, region, country, geo_type: 'city' };
+  const [city, state, country] = CITIES[index] ?? CITIES[0]!;
+  return { id: geoId, city, state, country, geo_type: 'city' };
 }

@@ -1,9 +1,9 @@
 /*
  * A loopback ZDX API simulator for tests, benchmarks and the demo, and the engine of `zdx-otel simulate`.
- * It serves every endpoint of the catalog (src/catalog/endpoints.ts) at `/v1/...` and `/zdx/v1/...`, issues
- * and checks tokens like the ZDX direct host, enforces the licence tier's rate limits, and injects faults
- * from a scenario, deterministically for a given seed. It uses only Node built-ins and never OpenTelemetry:
- * it plays the server that the instrumented client talks to.
+ * It serves every endpoint of the catalog (src/core/catalog/endpoints.ts) at `/v1/...` and `/zdx/v1/...`,
+ * issues and checks tokens like the ZDX direct host (and like ZIdentity for OneAPI clients, identity.ts),
+ * enforces the licence tier's rate limits, and injects faults from a scenario, deterministically for a given
+ * seed. It uses only Node built-ins and never OpenTelemetry: it plays the server the instrumented client talks to.
  */
 import type { AddressInfo } from 'node:net';
 import { ZDX_ENDPOINTS } from '../../core/catalog/endpoints.js';

@@ -3,6 +3,8 @@
  * method known (501) → URL length (414) → outage window → route (404 / 405 / 400) → Accept (406) →
  * body (413 / 415 / 400) → rate limit (429) → bearer token (401 / 403) → from/to (400) → injected faults →
  * handler. Every step answers `{code, message}` on failure; an unexpected exception is a 500, never a crash.
+ * The ZIdentity token endpoint of OneAPI clients (identity.ts) is answered before all of that: it is another
+ * service, outside the ZDX gateway's limits and faults.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZdxEndpoint } from '../../core/catalog/endpoints.js';
@@ -11,6 +13,7 @@ import type { Dataset } from './data.js';
 import { errorBody, HttpError } from './errors.js';
 import type { FaultInjector, FaultPlan } from './faults.js';
 import { timeWindow } from './query.js';
+import { answerIdentity, IDENTITY_KEY, isIdentityPath } from './identity.js';
 import { createRandom } from './random.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Router } from './router.js';
@@ -81,6 +84,11 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
     if (malformed) return await fail(400, 'the query string has invalid percent-encoding', ['query: invalid percent-encoding']);
     const query = new URLSearchParams(search);
 
+    if (isIdentityPath(pathname)) {
+      key = IDENTITY_KEY;
+      return await finish(await answerIdentity(req, method, deps.tokens, deps.maxBodyBytes));
+    }
+
     const route = deps.router.match(method, pathname);
     const endpoint = route.kind === 'match' ? route.endpoint : undefined;
     if (endpoint !== undefined) {
@@ -122,7 +130,7 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
     }
 
     if (deps.authRequired && !PUBLIC_ENDPOINTS.has(key)) {
-      const auth = deps.tokens.verify(req.headers.authorization, endpoint.group);
+      const auth = deps.tokens.verify(req.headers.authorization, endpoint.group, route.kind === 'match' && route.oneApi);
       if (!auth.ok) {
         return await fail(auth.status, auth.message, auth.details, auth.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
       }
@@ -131,7 +139,9 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
     if (usesTimeWindow(endpoint)) timeWindow(query, deps.now());
 
     const injected = plan.status;
-    if (injected !== undefined && injected >= 300) return await fail(injected, undefined, undefined, injectedHeaders(injected, endpoint));
+    if (injected !== undefined && injected >= 300) {
+      return await fail(injected, injectedMessage(injected, route.params), undefined, injectedHeaders(injected, endpoint));
+    }
 
     const result = handle({ endpoint, params: route.params, query, body, nowMs: deps.now(), data: deps.data, tokens: deps.tokens });
     // An injected 2xx keeps the real body (none for 204) under the injected status.
@@ -193,6 +203,13 @@ function callerOf(req: IncomingMessage, tokens: TokenAuthority, key: string, bod
   return `${req.socket.remoteAddress ?? '?'}|${keyId ?? '-'}`;
 }
 
+/** An injected 404 names the resource that is gone, as a real one does (e.g. a device retired since listed). */
+function injectedMessage(status: number, params: Readonly<Record<string, string>>): string | undefined {
+  if (status !== 404) return undefined;
+  const last = Object.entries(params).at(-1);
+  return last === undefined ? undefined : `${last[0].replace(/_?id$/, '')} ${last[1]} not found`;
+}
+
 /** Headers HTTP expects with some statuses, so injected answers look like real ones. */
 function injectedHeaders(status: number, endpoint: ZdxEndpoint): Record<string, string> | undefined {
   switch (status) {
@@ -204,8 +221,11 @@ function injectedHeaders(status: number, endpoint: ZdxEndpoint): Record<string, 
       return { 'Proxy-Authenticate': 'Basic realm="zdx"' };
     case 413:
       return { Connection: 'close' };
+    // A delay in seconds, so a client that reads the epoch `RateLimit-Reset` only when `Retry-After` is absent
+    // (the Python SDK reads it as a delay) waits a second, not decades. The Python SDK retries 429, 503, 504.
     case 429:
     case 503:
+    case 504:
       return { 'Retry-After': '1' };
     default:
       return undefined;

@@ -1,13 +1,21 @@
 /*
  * Matches request paths against the endpoint catalog. Every catalog template is served both at `/v1/...`
- * (direct host) and `/zdx/v1/...` (OneAPI), with trailing slashes tolerated. Two spellings seen in the wild
- * are accepted too: `/zdx/snapshot/...` without `/v1` (Automation Hub) and `/inventory/softwares/...` (help).
+ * (direct host) and `/zdx/v1/...` (OneAPI). Empty segments are skipped, as the instrumentation's templater
+ * skips them, so a trailing slash and a doubled one (`.../cloudpath-probes/{id}//cloudpath`, which the Go SDK
+ * sends) reach the same endpoint as the clean path. Two spellings seen in the wild are accepted too:
+ * `/zdx/snapshot/...` without `/v1` (Automation Hub) and `/inventory/softwares/...` (help).
  * Static segments beat parameters, so `/v1/alerts/ongoing` is not read as `/v1/alerts/{alert_id}`.
  */
 import type { ZdxEndpoint } from '../../core/catalog/endpoints.js';
 
 export type RouteResult =
-  | { readonly kind: 'match'; readonly endpoint: ZdxEndpoint; readonly params: Readonly<Record<string, string>> }
+  | {
+      readonly kind: 'match';
+      readonly endpoint: ZdxEndpoint;
+      readonly params: Readonly<Record<string, string>>;
+      /** Whether the path came through OneAPI (`/zdx/...`). */
+      readonly oneApi: boolean;
+    }
   /** The path exists but not for this method. */
   | { readonly kind: 'method'; readonly allow: readonly string[] }
   | { readonly kind: 'none' }
@@ -45,8 +53,9 @@ export class Router {
   }
 
   match(method: string, pathname: string): RouteResult {
-    const segments = normalise(pathname);
-    if (segments === undefined) return { kind: 'malformed', message: 'the path has invalid percent-encoding' };
+    const normalised = normalise(pathname);
+    if (normalised === undefined) return { kind: 'malformed', message: 'the path has invalid percent-encoding' };
+    const { segments, oneApi } = normalised;
     let best: CompiledTemplate | undefined;
     let bestValues: string[] = [];
     for (const t of this.templates) {
@@ -74,7 +83,7 @@ export class Router {
     best.names.forEach((name, i) => {
       params[name] = bestValues[i] ?? '';
     });
-    return { kind: 'match', endpoint, params };
+    return { kind: 'match', endpoint, params, oneApi };
   }
 }
 
@@ -89,11 +98,10 @@ function moreSpecific(a: CompiledTemplate, b: CompiledTemplate): boolean {
 }
 
 /** Decoded path segments in canonical `/v1/...` form, or undefined if a segment cannot be decoded. */
-function normalise(pathname: string): string[] | undefined {
-  let path = pathname;
-  while (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  let parts = path.split('/').slice(1);
-  if (parts[0] === 'zdx') {
+function normalise(pathname: string): { segments: string[]; oneApi: boolean } | undefined {
+  let parts = pathname.split('/').filter((p) => p !== '');
+  const oneApi = parts[0] === 'zdx';
+  if (oneApi) {
     parts = parts.slice(1);
     if (parts[0] === 'snapshot') parts.unshift('v1');
   }
@@ -106,5 +114,5 @@ function normalise(pathname: string): string[] | undefined {
       return undefined;
     }
   }
-  return decoded;
+  return { segments: decoded, oneApi };
 }

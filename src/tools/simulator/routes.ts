@@ -5,7 +5,7 @@
  */
 import type { ZdxEndpoint } from '../../core/catalog/endpoints.js';
 import type { TokenAuthority } from './auth.js';
-import { ANALYSIS_MS, TRACE_PENDING_MS, regionOf, type Dataset, type DeepTrace, type Device, type Geo } from './data.js';
+import { ANALYSIS_MS, SERIES_STEP_SECONDS, TRACE_PENDING_MS, geoOf, type Dataset, type DeepTrace, type Device, type Geo } from './data.js';
 import { HttpError, validationError } from './errors.js';
 import { DATA_SPAN_SECONDS, intList, oneOf, page, pageRequest, timeWindow, type TimeWindow } from './query.js';
 import { seedToInt } from './random.js';
@@ -137,8 +137,14 @@ function userSummary(ctx: RequestContext, userId: number) {
   return user === undefined ? undefined : { id: user.id, name: user.name, email: user.email };
 }
 
-function score(ctx: RequestContext, key: string): number {
-  return ctx.data.random(key).int(35, 99);
+/** The score of `key` for the window `w`: a per-key baseline, drifting slowly over the report steps. */
+function score(ctx: RequestContext, key: string, w: TimeWindow): number {
+  return ctx.data.scoreAt(key, ctx.data.random(key).int(45, 92), w.to);
+}
+
+/** A seed suffix that changes once per report step of the window's end, not with every second of `from`. */
+function stepOf(w: TimeWindow): number {
+  return Math.floor(w.to / SERIES_STEP_SECONDS);
 }
 
 function requireObject(body: unknown): Record<string, unknown> {
@@ -187,15 +193,17 @@ function traceBody(ctx: RequestContext, trace: DeepTrace) {
   const startMs = trace.createdMs + TRACE_PENDING_MS;
   return {
     trace_id: trace.trace_id,
+    // Ids are strings here: the Go SDK's TraceDetails model reads them as strings (its other models use ints).
     trace_details: {
       session_name: trace.session_name,
-      user_id: user?.id ?? null,
+      user_id: user === undefined ? null : String(user.id),
       username: user?.email ?? null,
-      device_id: trace.deviceId,
+      device_id: String(trace.deviceId),
       device_name: device?.name ?? null,
       session_length_minutes: trace.session_length_minutes,
       probe_device: trace.probe_device,
-      app_id: trace.app_id ?? null,
+      app_id: trace.app_id === undefined ? null : String(trace.app_id),
+      app_name: trace.app_id === undefined ? null : (ctx.data.app(trace.app_id)?.name ?? null),
     },
     status,
     expected_time_minutes: trace.session_length_minutes,
@@ -357,7 +365,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   'GET /v1/apps/{appid}': (ctx) => {
     const w = window(ctx);
     const id = appOf(ctx);
-    const r = ctx.data.random(`app-stats|${id}|${w.from}`);
+    const r = ctx.data.random(`app-stats|${id}|${stepOf(w)}`);
     const users = ctx.data.app(id)!.total_users;
     const poor = r.int(0, Math.floor(users / 5));
     const okay = r.int(0, Math.floor(users / 3));
@@ -386,7 +394,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const keep = userFilter(ctx);
     const users = ctx.data.users
       .filter((u) => keep(u) && u.deviceIds.some((d) => ctx.data.device(d)?.apps.includes(id)))
-      .map((u) => ({ id: u.id, name: u.name, email: u.email, score: score(ctx, `app-user|${id}|${u.id}|${w.from}`) }))
+      .map((u) => ({ id: u.id, name: u.name, email: u.email, score: score(ctx, `app-user|${id}|${u.id}`, w) }))
       .filter((u) => bucket === undefined || scoreBucket(u.score) === bucket);
     return paged(ctx, 'users', users);
   },
@@ -401,8 +409,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
       id: user.id,
       name: user.name,
       email: user.email,
-      score: score(ctx, `app-user|${id}|${user.id}|${w.from}`),
-      devices: devices.map((d) => ({ id: d.id, name: d.name, score: score(ctx, `app-device|${id}|${d.id}|${w.from}`) })),
+      score: score(ctx, `app-user|${id}|${user.id}`, w),
+      devices: devices.map((d) => ({ id: d.id, name: d.name, score: score(ctx, `app-device|${id}|${d.id}`, w) })),
     });
   },
 
@@ -445,7 +453,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     return ok({
       id: d.id,
       name: d.name,
-      hardware: { hw_model: d.model, hw_mfg: d.model.split(' ')[0], hw_type: 'Laptop', hw_serial: `SN${String(d.id).slice(-6)}`, tot_mem: '16 GB', gpu: 'Integrated', disk_size: '512 GB', disk_model: 'NVMe SSD', disk_type: 'SSD', cpu_mfg: 'Intel', cpu_model: 'Core i7', speed_ghz: 2.8, logical_proc: 8, num_cores: 4 },
+      hardware: { hw_model: d.model, hw_mfg: d.model.split(' ')[0], hw_type: 'Laptop', hw_serial: `SN${String(d.id).slice(-6)}`, tot_mem: 16_384, gpu: 'Integrated', disk_size: 512, disk_model: 'NVMe SSD', disk_type: 'SSD', cpu_mfg: 'Intel', cpu_model: 'Core i7', speed_ghz: 2.8, logical_proc: 8, num_cores: 4 },
       network: [{ net_type: r.pick(['Wi-Fi', 'Ethernet']), status: 'Up', ipv4: `10.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(2, 254)}`, ipv6: '', dns_srvs: '10.0.0.53', dns_suffix: 'corp.example.com', gateway: '10.0.0.1', mac: `02:00:${r.int(16, 99)}:${r.int(10, 99)}:${r.int(10, 99)}:${r.int(10, 99)}`, guid: `{${String(d.id)}}` }],
       software: { os_name: d.os, os_ver: d.os.split(' ').pop(), hostname: d.name.split(' ')[0], netbios: d.name.split(' ')[0], user: ctx.data.user(d.userid)?.email ?? '', client_conn_ver: '4.5.0.198', zdx_ver: '4.5.0.62' },
     });
@@ -453,7 +461,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   'GET /v1/devices/{deviceid}/apps': (ctx) => {
     const w = window(ctx);
     const d = deviceOf(ctx);
-    return ok(d.apps.map((id) => ({ id, name: ctx.data.app(id)!.name, score: score(ctx, `app-device|${id}|${d.id}|${w.from}`) })));
+    return ok(d.apps.map((id) => ({ id, name: ctx.data.app(id)!.name, score: score(ctx, `app-device|${id}|${d.id}`, w) })));
   },
   'GET /v1/devices/{deviceid}/apps/{appid}': (ctx) => {
     const d = deviceOf(ctx);
@@ -466,8 +474,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const d = deviceOf(ctx);
     const id = appOf(ctx, d);
     return ok(ctx.data.app(id)!.webProbes.map((p) => {
-      const r = ctx.data.random(`wp|${d.id}|${p.id}|${w.from}`);
-      return { id: p.id, name: p.name, num_probes: r.int(10, 24), avg_score: r.int(50, 99), avg_pft: r.int(120, 900) };
+      const r = ctx.data.random(`wp|${d.id}|${p.id}|${stepOf(w)}`);
+      return { id: p.id, name: p.name, num_probes: r.int(10, 24), avg_score: score(ctx, `wp|${d.id}|${p.id}`, w), avg_pft: r.int(120, 900) };
     }));
   },
   'GET /v1/devices/{deviceid}/apps/{appid}/web-probes/{probeid}': (ctx) => {
@@ -487,7 +495,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const d = deviceOf(ctx);
     const id = appOf(ctx, d);
     return ok(ctx.data.app(id)!.cloudpathProbes.map((p) => {
-      const r = ctx.data.random(`cp|${d.id}|${p.id}|${w.from}`);
+      const r = ctx.data.random(`cp|${d.id}|${p.id}|${stepOf(w)}`);
       return {
         id: p.id,
         name: p.name,
@@ -705,19 +713,20 @@ function scoreBucket(s: number): 'poor' | 'okay' | 'good' {
 
 function appSummary(ctx: RequestContext, id: number, w: TimeWindow) {
   const app = ctx.data.app(id)!;
-  const user = ctx.data.users[ctx.data.random(`impact|${id}|${w.from}`).int(0, ctx.data.users.length - 1)];
+  // The most impacted region changes at most hourly; the score drifts per 5-minute step (never per second).
+  const user = ctx.data.users[ctx.data.random(`impact|${id}|${Math.floor(w.to / 3600)}`).int(0, ctx.data.users.length - 1)];
   return {
     id: app.id,
     name: app.name,
-    score: ctx.data.random(`app-score|${id}|${w.from}`).int(Math.max(0, app.score - 10), Math.min(100, app.score + 2)),
+    score: ctx.data.scoreAt(`app|${id}`, app.score, w.to),
     total_users: app.total_users,
-    most_impacted_region: regionOf(user?.geoId ?? 'city.0'),
+    most_impacted_region: geoOf(user?.geoId ?? 'city.0'),
   };
 }
 
 function userBody(ctx: RequestContext, userId: number) {
   const user = ctx.data.user(userId)!;
-  const region = regionOf(user.geoId);
+  const geo = geoOf(user.geoId);
   return {
     id: user.id,
     name: user.name,
@@ -725,7 +734,7 @@ function userBody(ctx: RequestContext, userId: number) {
     devices: user.deviceIds.map((id) => ({
       id,
       name: ctx.data.device(id)?.name ?? '',
-      geo_loc: [{ id: region.id, city: region.city, state: region.region, country: region.country, geo_type: 'city' }],
+      geo_loc: [geo],
       zs_loc: [{ id: user.locationId, name: ctx.data.locations.find((l) => l.id === user.locationId)?.name ?? '' }],
     })),
   };
@@ -756,7 +765,8 @@ function alertOf(ctx: RequestContext) {
 
 function alertBody(ctx: RequestContext, alert: NonNullable<ReturnType<Dataset['alert']>>) {
   return {
-    id: alert.id,
+    // A number, as the Go SDK's model reads it (see the alert id note in data.ts).
+    id: Number(alert.id),
     rule_name: alert.rule_name,
     severity: alert.severity,
     alert_type: alert.alert_type,
@@ -796,23 +806,48 @@ function legs(appName: string): Array<[string, string]> {
   return [['Client', 'Egress'], ['Egress', 'Zscaler'], ['Zscaler', appName]];
 }
 
+/**
+ * Cloud Path samples: `[{timestamp, cloudpath: [leg, ...]}]`, one leg per segment of the path, each with its
+ * hops. Both SDKs read `cloudpath` (and `hops`) as arrays. Hop latencies are whole milliseconds (the Go model
+ * reads ints) with min <= avg <= max, and a leg's latency is the sum of its hops' averages.
+ */
 function cloudpath(ctx: RequestContext, key: string, s: TimeWindow, appName: string) {
   const out = [];
   const step = 900;
   for (let t = Math.ceil(s.from / step) * step; t <= s.to; t += step) {
     const r = ctx.data.random(`${key}|${t}`);
-    const hops = Array.from({ length: r.int(6, 14) }, (_, i) => ({
-      ip: `10.${i}.${r.int(0, 255)}.${r.int(1, 254)}`,
-      gw_mac: '',
-      gw_mac_vendor: '',
-      pkt_sent: 5,
-      pkt_rcvd: 5 - (r.chance(0.05) ? 1 : 0),
-      latency_min: r.int(1, 5),
-      latency_max: r.int(6, 40),
-      latency_avg: r.int(3, 20),
-      latency_diff: r.int(0, 6),
-    }));
-    out.push({ timestamp: t, cloudpath: { src: 'Client', dst: appName, num_hops: hops.length, latency: r.int(20, 90), loss: r.chance(0.1) ? 1 : 0, num_unresp_hops: r.int(0, 2), tunnel_type: 0, hops } });
+    const path = legs(appName).map(([src, dst], leg) => {
+      const hops = Array.from({ length: r.int(2, 6) }, (_, i) => {
+        const min = r.int(1, 8 + leg * 6);
+        const avg = min + r.int(0, 6);
+        const max = avg + r.int(0, 20);
+        const sent = 5;
+        return {
+          ip: `10.${leg * 16 + i}.${r.int(0, 255)}.${r.int(1, 254)}`,
+          gw_mac: '',
+          gw_mac_vendor: '',
+          pkt_sent: sent,
+          pkt_rcvd: sent - (r.chance(0.05) ? 1 : 0),
+          latency_min: min,
+          latency_max: max,
+          latency_avg: avg,
+          latency_diff: max - min,
+        };
+      });
+      const sent = hops.reduce((n, h) => n + h.pkt_sent, 0);
+      const lost = hops.reduce((n, h) => n + h.pkt_sent - h.pkt_rcvd, 0);
+      return {
+        src,
+        dst,
+        num_hops: hops.length,
+        latency: hops.reduce((n, h) => n + h.latency_avg, 0),
+        loss: Math.round((lost / sent) * 10_000) / 100,
+        num_unresp_hops: hops.filter((h) => h.pkt_rcvd === 0).length,
+        tunnel_type: leg === 1 ? 2 : 0,
+        hops,
+      };
+    });
+    out.push({ timestamp: t, cloudpath: path });
   }
   return out;
 }
@@ -820,10 +855,11 @@ function cloudpath(ctx: RequestContext, key: string, s: TimeWindow, appName: str
 function health(ctx: RequestContext, key: string, s: TimeWindow) {
   const metric = (name: string, unit: string, base: number, spread: number) => ctx.data.series(`${key}|${name}`, name, unit, s.from, s.to, base, spread);
   return [
-    { category: 'cpu', instances: [{ name: 'total', metrics: [metric('pct_total', '%', 35, 15)] }] },
-    { category: 'memory', instances: [{ name: 'total', metrics: [metric('pct_used', '%', 62, 8)] }] },
-    { category: 'network', instances: [{ name: 'wifi', metrics: [metric('wifi_signal', 'dBm', 58, 6), metric('bandwidth', 'Mbps', 180, 40)] }] },
-    { category: 'disk', instances: [{ name: 'C:', metrics: [metric('pct_used', '%', 71, 2)] }] },
+    // The Go SDK reads an instance's name from `metric`; the Python SDK reads only `metrics`.
+    { category: 'cpu', instances: [{ metric: 'total', metrics: [metric('pct_total', '%', 35, 15)] }] },
+    { category: 'memory', instances: [{ metric: 'total', metrics: [metric('pct_used', '%', 62, 8)] }] },
+    { category: 'network', instances: [{ metric: 'wifi', metrics: [metric('wifi_signal', 'dBm', 58, 6), metric('bandwidth', 'Mbps', 180, 40)] }] },
+    { category: 'disk', instances: [{ metric: 'C:', metrics: [metric('pct_used', '%', 71, 2)] }] },
   ];
 }
 
