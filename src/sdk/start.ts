@@ -1,6 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { diag, propagation } from '@opentelemetry/api';
 import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -12,6 +10,7 @@ import { AggregationType, ConsoleMetricExporter, PeriodicExportingMetricReader, 
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resolveOptions } from '../core/config.js';
+import { patchEsmBuiltins } from '../core/esm-builtins.js';
 import { exportConfigFromEnv, type ExportConfig } from './export-config.js';
 import { traceInstrumentations, tracingScope } from './instrumentations.js';
 import { otherSdkMessage, watchForLaterSdk, ZdxOtherSdkError } from './other-sdk.js';
@@ -73,7 +72,7 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   });
   sdk.start();
   watchForLaterSdk();
-  if (tracing) patchBuiltinsForEsm();
+  if (tracing) patchEsmBuiltins();
   const propagatorMessage = unbundledPropagatorsMessage(propagation.fields());
   if (propagatorMessage !== undefined) process.stderr.write(`${propagatorMessage}\n`);
 
@@ -93,19 +92,6 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
 
 function serverPorts(servers: readonly Server[]): number[] {
   return servers.map((server) => (server.address() as AddressInfo | null)?.port ?? -1);
-}
-
-/**
- * instrumentation-http patches `node:http`/`node:https` when they are next `require`d. An ESM application
- * imports them without `require`, so the patch would wait for some CommonJS module to require them (or
- * never come). Requiring them here applies it now, and syncBuiltinESMExports() hands the patched functions
- * to ESM named imports (`import { request } from 'node:http'`) too.
- */
-function patchBuiltinsForEsm(): void {
-  const require = createRequire(join(process.cwd(), 'zdx-otel-register.cjs'));
-  require('node:http');
-  require('node:https');
-  syncBuiltinESMExports();
 }
 
 function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[]): IMetricReader {
