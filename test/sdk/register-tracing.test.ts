@@ -2,6 +2,7 @@
  * What the register entry traces and propagates: OTEL_PROPAGATORS names the SDK does not bundle get one line
  * (and telemetry goes on), bundled ones none; ZDX_OTEL_TRACING is validated like every other setting.
  */
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unbundledPropagatorsMessage } from '../../src/sdk/propagators.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
@@ -76,5 +77,30 @@ describe('ZDX_OTEL_TRACING', () => {
     const lines = stderr.trim().split('\n');
     expect(lines[0]).toBe('zdx-otel: invalid ZDX_OTEL_TRACING: expected all, http or zdx, got "everything"');
     expect(lines[1]).toBe('zdx-otel: telemetry is disabled; the application continues.');
+  });
+});
+
+describe('SERVER spans', () => {
+  it('are not made for scrapes of zdx-otel\'s own Prometheus endpoint', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolve(free));
+      });
+    });
+    const before = receiver.spans().length;
+    const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], {
+      ZDX_URL: zdx.url, OTHER_URL: other.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      ZDX_OTEL_TRACING: 'http', HOLD: '1', OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+    });
+    await run.waitFor('workload done');
+    const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(await scrape.text()).toContain('zdx_api_requests_total');
+    run.child.kill('SIGTERM');
+    await exited(run);
+    const spans = receiver.spans().slice(before);
+    expect(spans.filter((s) => s.name === 'GET /v1/devices/{deviceid}')).toHaveLength(4);
+    expect(spans.filter((s) => s.kind === 2)).toEqual([]);
   });
 });
