@@ -84,8 +84,9 @@ function autoInstrumentations(): Instrumentation[] {
         '@opentelemetry/instrumentation-undici': { enabled: false },
       });
     } catch (error) {
-      process.stderr.write(`zdx-otel: ${AUTO} is installed but could not be loaded (${error instanceof Error ? error.message : String(error)}); `
-        + 'tracing continues with zdx-otel\'s http and undici instrumentations only (ZDX_OTEL_TRACING=http skips it).\n');
+      const reason = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`zdx-otel: ${AUTO} is installed but could not be loaded (${reason}); tracing continues`
+        + ' with zdx-otel\'s http and undici instrumentations only (ZDX_OTEL_TRACING=http skips it).\n');
       return [];
     }
   }
@@ -97,7 +98,9 @@ function notZdxHttp(extraHosts: readonly string[]): (options: import('node:http'
   const hosts = compileHostMatcher(extraHosts);
   return (options) => {
     const hostname = options.hostname ?? options.host ?? 'localhost';
-    const port = options.port === undefined || options.port === null || options.port === '' ? undefined : Number(options.port);
+    const port = options.port === undefined || options.port === null || options.port === ''
+      ? undefined
+      : Number(options.port);
     return hosts.match(hostname, port, options.path ?? '/') < 0;
   };
 }

@@ -19,7 +19,8 @@ function apiGlobals(): ApiGlobals | undefined {
 /** The one line to print when a TracerProvider or MeterProvider is already registered globally, else undefined. */
 export function otherSdkMessage(): string | undefined {
   const globals = apiGlobals();
-  const found = [globals?.trace ? 'TracerProvider' : '', globals?.metrics ? 'MeterProvider' : ''].filter((s) => s !== '');
+  const found = [globals?.trace ? 'TracerProvider' : '', globals?.metrics ? 'MeterProvider' : '']
+    .filter((s) => s !== '');
   if (found.length === 0) return undefined;
   return `zdx-otel: another OpenTelemetry SDK is already registered in this process (a global ${found.join(' and ')}`
     + ` from @opentelemetry/api ${globals?.version ?? '1.x'}, e.g. @opentelemetry/auto-instrumentations-node/register ran first),`
@@ -32,8 +33,9 @@ export class ZdxOtherSdkError extends Error {
   override readonly name = 'ZdxOtherSdkError';
 }
 
-const LATER_SDK = 'zdx-otel: another OpenTelemetry SDK started after zdx-otel (e.g. @opentelemetry/auto-instrumentations-node/register'
-  + ' preloaded after zdx-otel/register); it cannot register, but its instrumentations duplicate spans: remove it'
+const LATER_SDK = 'zdx-otel: another OpenTelemetry SDK started after zdx-otel (e.g.'
+  + ' @opentelemetry/auto-instrumentations-node/register preloaded after zdx-otel/register); it cannot register,'
+  + ' but its instrumentations duplicate spans: remove it'
   + ' (zdx-otel/register loads auto-instrumentations-node\'s instrumentations itself when installed).';
 
 /**

@@ -31,5 +31,6 @@ export function unbundledPropagatorsMessage(fields: readonly string[], env: Env 
   const used = names.filter((name) => !missing.includes(name));
   return `zdx-otel: OTEL_PROPAGATORS=${JSON.stringify(raw)}: ${missing.map((n) => JSON.stringify(n)).join(', ')} `
     + `${missing.length === 1 ? 'is' : 'are'} not bundled and ignored; accepted: tracecontext, baggage, b3, b3multi, none`
-    + ` (comma-separated; jaeger only with the 2.x sdk-node). ${used.length > 0 ? `Propagating with ${used.join(', ')}.` : 'No context is propagated.'}`;
+    + ' (comma-separated; jaeger only with the 2.x sdk-node). '
+    + (used.length > 0 ? `Propagating with ${used.join(', ')}.` : 'No context is propagated.');
 }
