@@ -4,6 +4,7 @@
 export { ZdxInstrumentation } from './core/instrumentation.js';
 export { ZdxSpanProcessor } from './core/span-processor.js';
 export { zdxViews } from './core/views.js';
+export { patchEsmBuiltins } from './core/esm-builtins.js';
 export { classifyStatus, ZDX_STATUS_CODES } from './core/catalog/status.js';
 export { ZDX_ENDPOINTS } from './core/catalog/endpoints.js';
 export type { ZdxEndpoint, ZdxEndpointGroup } from './core/catalog/endpoints.js';

@@ -3,6 +3,7 @@
  * environment variables before the application runs, and flushes on SIGTERM, SIGINT and normal exit.
  */
 import { ZdxConfigError } from '../core/errors.js';
+import { ZdxOtherSdkError } from './other-sdk.js';
 import { startZdxTelemetry } from './start.js';
 import type { ZdxTelemetry } from './types.js';
 
@@ -11,6 +12,10 @@ function register(): void {
   try {
     telemetry = startZdxTelemetry();
   } catch (error) {
+    if (error instanceof ZdxOtherSdkError) {
+      process.stderr.write(`${error.message}\n`);
+      return;
+    }
     // Bad configuration must not take the application down: say what is wrong once, and run without telemetry.
     const message = error instanceof ZdxConfigError ? error.message : `zdx-otel: could not start: ${String(error)}`;
     process.stderr.write(`${message}\nzdx-otel: telemetry is disabled; the application continues.\n`);

@@ -1,19 +1,20 @@
 import { createServer, type Server } from 'node:http';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { join } from 'node:path';
-import { diag } from '@opentelemetry/api';
+import type { AddressInfo } from 'node:net';
+import { diag, propagation } from '@opentelemetry/api';
 import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { AggregationType, ConsoleMetricExporter, PeriodicExportingMetricReader, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resolveOptions } from '../core/config.js';
+import { patchEsmBuiltins } from '../core/esm-builtins.js';
 import { exportConfigFromEnv, type ExportConfig } from './export-config.js';
+import { traceInstrumentations, tracingScope } from './instrumentations.js';
+import { otherSdkMessage, watchForLaterSdk, ZdxOtherSdkError } from './other-sdk.js';
+import { unbundledPropagatorsMessage } from './propagators.js';
 import { ZdxInstrumentation } from '../core/instrumentation.js';
 import { ZdxSpanProcessor } from '../core/span-processor.js';
 import type { ZdxTelemetry, ZdxTelemetryOptions } from './types.js';
@@ -31,7 +32,10 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   if (/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) {
     return { flush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
   }
+  const otherSdk = otherSdkMessage();
+  if (otherSdk !== undefined) throw new ZdxOtherSdkError(otherSdk);
   const resolved = resolveOptions(options);
+  const scope = tracingScope(options.tracing);
   const config = exportConfigFromEnv(process.env, options.shutdownTimeoutMillis);
 
   const pullServers: Server[] = [];
@@ -58,9 +62,7 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
     // so the span processor always finds the request's record.
     instrumentations: [
       new ZdxInstrumentation(options),
-      ...(tracing
-        ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()]
-        : []),
+      ...(tracing ? traceInstrumentations(scope, resolved.extraHosts, () => serverPorts(pullServers)) : []),
     ],
     metricReaders,
     views,
@@ -69,7 +71,10 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
     logRecordProcessors: [],
   });
   sdk.start();
-  if (tracing) patchBuiltinsForEsm();
+  watchForLaterSdk();
+  if (tracing) patchEsmBuiltins();
+  const propagatorMessage = unbundledPropagatorsMessage(propagation.fields());
+  if (propagatorMessage !== undefined) process.stderr.write(`${propagatorMessage}\n`);
 
   let done: Promise<void> | undefined;
   const bound = config.shutdownTimeoutMillis;
@@ -85,17 +90,8 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   };
 }
 
-/**
- * instrumentation-http patches `node:http`/`node:https` when they are next `require`d. An ESM application
- * imports them without `require`, so the patch would wait for some CommonJS module to require them (or
- * never come). Requiring them here applies it now, and syncBuiltinESMExports() hands the patched functions
- * to ESM named imports (`import { request } from 'node:http'`) too.
- */
-function patchBuiltinsForEsm(): void {
-  const require = createRequire(join(process.cwd(), 'zdx-otel-register.cjs'));
-  require('node:http');
-  require('node:https');
-  syncBuiltinESMExports();
+function serverPorts(servers: readonly Server[]): number[] {
+  return servers.map((server) => (server.address() as AddressInfo | null)?.port ?? -1);
 }
 
 function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[]): IMetricReader {

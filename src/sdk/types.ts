@@ -1,4 +1,5 @@
 import type { ZdxOtelOptions } from '../core/types.js';
+import type { TracingScope } from './instrumentations.js';
 
 /** Options of `startZdxTelemetry()`: the shared options plus what only a whole-SDK start needs. */
 export interface ZdxTelemetryOptions extends ZdxOtelOptions {
@@ -9,6 +10,13 @@ export interface ZdxTelemetryOptions extends ZdxOtelOptions {
    * Env: `ZDX_OTEL_SHUTDOWN_TIMEOUT`.
    */
   shutdownTimeoutMillis?: number;
+  /**
+   * What gets spans: `all` (default) incoming requests (SERVER spans), every outgoing call, and
+   * `@opentelemetry/auto-instrumentations-node`'s instrumentations when the application has it installed;
+   * `http` the same without auto-instrumentations-node; `zdx` only the outgoing ZDX calls.
+   * Env: `ZDX_OTEL_TRACING`.
+   */
+  tracing?: TracingScope;
 }
 
 /** A started zdx-otel setup, as returned by `startZdxTelemetry()`. */

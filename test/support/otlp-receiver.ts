@@ -8,7 +8,13 @@ import { attributesOf, parseOtlpJsonMetrics } from '../../src/tools/demo/otlp-js
 export type ReceiverMode = 'ok' | 'fail500' | 'throttle429' | 'hang' | 'reset';
 
 export interface ReceivedPoint { metric: string; attributes: Readonly<Record<string, unknown>>; value: number }
-export interface ReceivedSpan { name: string; kind: number; attributes: Record<string, unknown>; status?: { code?: number; message?: string } }
+export interface ReceivedSpan {
+  name: string; kind: number; attributes: Record<string, unknown>; status?: { code?: number; message?: string };
+  /** Hex ids as OTLP/JSON carries them; parentSpanId is '' (or absent) for a root span. */
+  traceId?: string; spanId?: string; parentSpanId?: string;
+  /** The instrumentation scope that made the span, e.g. `@opentelemetry/instrumentation-http`. */
+  scope?: string;
+}
 
 export interface OtlpReceiver {
   url: string;
@@ -44,10 +50,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         const json = JSON.parse(body) as Record<string, unknown>;
         for (const p of parseOtlpJsonMetrics(json)) points.push({ metric: p.metric, attributes: p.attributes, value: p.value });
         for (const rs of (json.resourceSpans as Array<Record<string, unknown>>) ?? []) {
-          for (const ss of (rs.scopeSpans as Array<{ spans: Array<Record<string, unknown>> }>) ?? []) {
+          for (const ss of (rs.scopeSpans as Array<{ scope?: { name?: string }; spans: Array<Record<string, unknown>> }>) ?? []) {
             for (const s of ss.spans) {
               spans.push({
-                name: s.name as string, kind: s.kind as number,
+                name: s.name as string, kind: s.kind as number, scope: ss.scope?.name,
+                traceId: s.traceId as string, spanId: s.spanId as string, parentSpanId: s.parentSpanId as string | undefined,
                 attributes: attributesOf(s.attributes as Parameters<typeof attributesOf>[0]),
                 status: s.status as { code?: number; message?: string },
               });
