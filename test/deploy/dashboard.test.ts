@@ -34,7 +34,7 @@ interface Dashboard {
   title: string;
   schemaVersion: number;
   panels: Panel[];
-  templating: { list: Array<{ name: string; type: string; query?: unknown; includeAll?: boolean; allValue?: string; multi?: boolean }> };
+  templating: { list: Array<{ name: string; type: string; query?: unknown; includeAll?: boolean; allValue?: string; multi?: boolean; current?: unknown }> };
 }
 
 const dashboard = JSON.parse(readFileSync(path.join(DEPLOY, OUTPUTS.dashboard), 'utf8')) as Dashboard;
