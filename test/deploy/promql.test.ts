@@ -74,7 +74,7 @@ describe('every expression parses and stays inside the metric contract', () => {
 
   test('the raw zdx-otel metrics are all used somewhere in the dashboard', () => {
     const used = new Set(dashboardExprs.flatMap((e) => analyzePromql(e.expr).selectors.map((s) => s.metric)));
-    for (const metric of ['zdx_api_requests_total', 'zdx_api_request_duration_seconds_bucket', 'zdx_api_rate_limit_remaining']) {
+    for (const metric of ['zdx_api_requests_total', 'zdx_api_request_duration_seconds_bucket', 'zdx_api_rate_limit_remaining', 'zdx_api_rate_limit_limit']) {
       expect(used.has(metric), metric).toBe(true);
     }
   });
