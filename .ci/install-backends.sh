@@ -3,6 +3,9 @@
 # (test/support/backends.ts):
 #   - Prometheus + promtool from the system's Debian release (bookworm: 2.42), via apt.
 #     Used for the scrape path and for `promtool check/test rules`.
+#   - Alertmanager + amtool from the same release (prometheus-alertmanager, 0.25 on bookworm), via apt;
+#     Debian's package does not start the service in a container (policy-rc.d) and the tests never use it.
+#     Used for `amtool check-config` and the Prometheus -> Alertmanager -> webhook end-to-end test.
 #   - VictoriaMetrics from Debian *trixie* (1.112), because bookworm's 1.79 has no
 #     OTLP receiver (added in 1.92). Downloaded with a private apt configuration into
 #     .cache/backends/ and unpacked with dpkg-deb -x; the system's apt sources,
@@ -85,6 +88,33 @@ else
   fi
 fi
 
+# ---------------------------------------------------------------- Alertmanager
+# Debian names the server binary prometheus-alertmanager (upstream: alertmanager); the tests accept both.
+alertmanager_bin() { command -v prometheus-alertmanager 2>/dev/null || command -v alertmanager 2>/dev/null; }
+have_alertmanager() { alertmanager_bin >/dev/null && command -v amtool >/dev/null 2>&1; }
+
+install_alertmanager() {
+  DEBIAN_FRONTEND=noninteractive apt-get "${APT_LOCK_OPTS[@]}" install -y -q --no-install-recommends prometheus-alertmanager
+}
+
+if have_alertmanager; then
+  log "alertmanager already installed: $(alertmanager_bin)"
+else
+  need_root
+  command -v apt-get >/dev/null || die "apt-get not found: this script needs a Debian-based machine"
+  cand="$(apt-cache policy prometheus-alertmanager 2>/dev/null | awk '/Candidate:/ {print $2}')"
+  if [[ -z "$cand" || "$cand" == "(none)" ]]; then
+    log "apt lists have no prometheus-alertmanager candidate: apt-get update"
+    retry 3 apt-get "${APT_LOCK_OPTS[@]}" update -q || die "apt-get update failed"
+  fi
+  log "installing prometheus-alertmanager (gives alertmanager + amtool)"
+  if ! retry 2 install_alertmanager; then
+    log "install failed; refreshing apt lists and retrying"
+    retry 3 apt-get "${APT_LOCK_OPTS[@]}" update -q || die "apt-get update failed"
+    retry 2 install_alertmanager || die "apt-get install prometheus-alertmanager failed"
+  fi
+fi
+
 # ---------------------------------------------------------------- VictoriaMetrics
 # Use the same Debian mirror as the system (whatever it is configured to be, including
 # any proxy in apt.conf.d, which still applies) instead of naming a host here.
@@ -154,6 +184,8 @@ fi
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=("prometheus (apt package prometheus)")
 command -v promtool >/dev/null 2>&1 || missing+=("promtool (apt package prometheus)")
+alertmanager_bin >/dev/null || missing+=("prometheus-alertmanager (apt package prometheus-alertmanager)")
+command -v amtool >/dev/null 2>&1 || missing+=("amtool (apt package prometheus-alertmanager)")
 if ! vm_ok; then
   if [[ -x "$VM_BIN" ]]; then
     missing+=("working victoria-metrics with -opentelemetry.usePrometheusNaming at $VM_BIN (it does not run here or lacks the flag: $("$VM_BIN" -help 2>&1 | head -n3 | tr '\n' ' '))")
@@ -166,4 +198,4 @@ if ((${#missing[@]})); then
   die "backends are not installed completely"
 fi
 
-log "ok in $((SECONDS - start))s: $(prometheus --version 2>&1 | head -n1); victoria-metrics $(cat "$VM_DIR/.deb" 2>/dev/null || echo '?')"
+log "ok in $((SECONDS - start))s: $(prometheus --version 2>&1 | head -n1); $("$(alertmanager_bin)" --version 2>&1 | head -n1); victoria-metrics $(cat "$VM_DIR/.deb" 2>/dev/null || echo '?')"

@@ -4,9 +4,18 @@
  * deploy/runbook.md. Alerts on ratios carry a minimum-event guard so that one failed request on an idle endpoint
  * cannot fire them; everything is read from the recording rules except the 401/403 counts and the absence check.
  */
-import { durationSeconds, percent, round, type Severity, type ZdxDeployConfig } from './config.ts';
+import { BUDGET_WINDOW_LENGTH, durationSeconds, percent, round, type Severity, type ZdxDeployConfig } from './config.ts';
 import { LABELS, METRICS, raw, series, sumBy } from './promql.ts';
-import { levelLabels, ratioRecord, rateRecord, type RuleGroup } from './rules.ts';
+import {
+  budgetLabels,
+  budgetRecord,
+  budgetWindowMatcher,
+  budgetWindowSeconds,
+  levelLabels,
+  ratioRecord,
+  rateRecord,
+  type RuleGroup,
+} from './rules.ts';
 
 export interface AlertingRule {
   alert: string;
@@ -22,6 +31,8 @@ export const ALERT_NAMES = [
   'ZdxApiEndpointServerErrors',
   'ZdxApiEndpointRateLimited',
   'ZdxApiRateLimited',
+  'ZdxApiRateLimitBudgetLow',
+  'ZdxApiRateLimitBudgetExhaustion',
   'ZdxApiAuthenticationFailures',
   'ZdxApiAccessForbidden',
   'ZdxApiTelemetryAbsent',
@@ -57,6 +68,9 @@ function alertRule(
   };
 }
 
+/** ` (tenant acme)` when the alert has a tenant, nothing otherwise: tenant-less alerts read as before. */
+const TENANT = `{{ with $labels.${LABELS.tenant} }} (tenant {{ . }}){{ end }}`;
+
 const CLASS_WORDS: Record<string, string> = { error: 'no response', unknown: 'invalid status' };
 
 /** `['5xx', 'error']` → `5xx or no response`. */
@@ -88,7 +102,7 @@ function errorBudgetBurn(config: ZdxDeployConfig): AlertingRule[] {
       expr,
       b.for,
       'ZDX API calls are burning the error budget too fast.',
-      `{{ $value | humanizePercentage }} of requests to {{ $labels.server_address }} failed ` +
+      `{{ $value | humanizePercentage }} of requests to {{ $labels.server_address }}${TENANT} failed ` +
         `(${classWords(config.errorStatusClasses)}) over the last ${b.long} and still fail over the last ${b.short}: ` +
         `${b.factor}x the ${percent(budget)} error budget of the ${percent(config.objective)} objective ` +
         `(${percent(spent)} of the ${config.sloPeriod} budget gone in ${b.long}).`,
@@ -112,7 +126,7 @@ function endpointServerErrors(config: ZdxDeployConfig): AlertingRule {
     expr,
     c.for,
     'A ZDX API endpoint answers with 5xx server errors.',
-    `{{ $value | humanizePercentage }} of requests to {{ $labels.url_template }} got a 5xx response over the last ${w} ` +
+    `{{ $value | humanizePercentage }} of requests to {{ $labels.url_template }}${TENANT} got a 5xx response over the last ${w} ` +
       `(threshold ${percent(c.ratio)}, at least ${c.minEvents} requests).`,
   );
 }
@@ -132,7 +146,7 @@ function endpointRateLimited(config: ZdxDeployConfig): AlertingRule {
     expr,
     c.for,
     'A ZDX API endpoint is rate limited (429 Too Many Requests).',
-    `{{ $value | humanizePercentage }} of requests to {{ $labels.url_template }} got 429 Too Many Requests ` +
+    `{{ $value | humanizePercentage }} of requests to {{ $labels.url_template }}${TENANT} got 429 Too Many Requests ` +
       `over the last ${w} (threshold ${percent(c.ratio)}, at least ${c.minEvents} 429s).`,
   );
 }
@@ -152,7 +166,7 @@ function rateLimited(config: ZdxDeployConfig): AlertingRule[] {
     ].join('\n'),
     o.for,
     'The ZDX API rate limit is being hit (429 Too Many Requests).',
-    `{{ $value | humanizePercentage }} of requests to {{ $labels.server_address }} got 429 Too Many Requests ` +
+    `{{ $value | humanizePercentage }} of requests to {{ $labels.server_address }}${TENANT} got 429 Too Many Requests ` +
       `over the last ${w} (threshold ${percent(o.ratio)}, at least ${o.minEvents} 429s).`,
   );
   const critical = alertRule(
@@ -168,7 +182,7 @@ function rateLimited(config: ZdxDeployConfig): AlertingRule[] {
     ].join('\n'),
     s.for,
     'The ZDX API rate limit has been hit for a long time (429 Too Many Requests).',
-    `{{ $value | humanizePercentage }} of requests to {{ $labels.server_address }} got 429 Too Many Requests ` +
+    `{{ $value | humanizePercentage }} of requests to {{ $labels.server_address }}${TENANT} got 429 Too Many Requests ` +
       `over the last ${s.window} and still do over the last ${w}: the client is not backing off.`,
   );
   return [warning, critical];
@@ -183,7 +197,7 @@ function rateLimited(config: ZdxDeployConfig): AlertingRule[] {
 function statusCount(config: ZdxDeployConfig, code: string, window: string): string {
   const x = raw(config, METRICS.requests, `${LABELS.code}="${code}"`);
   const fresh = `(${x} unless ${x} offset ${window})`;
-  const by = [...config.groupLabels, LABELS.host, LABELS.template];
+  const by = [...config.groupLabels, LABELS.host, LABELS.template, LABELS.tenant];
   return sumBy(by, `\n    increase(${x}[${window}])\n  unless\n    ${fresh}\n  or\n    ${fresh}\n`);
 }
 
@@ -198,7 +212,7 @@ function authFailures(config: ZdxDeployConfig): AlertingRule[] {
       `${statusCount(config, '401', u.window)} >= ${u.minEvents}`,
       u.for,
       'The ZDX API rejects the credentials (401 Unauthorized).',
-      `{{ printf "%.0f" $value }} requests to {{ $labels.url_template }} on {{ $labels.server_address }} got ` +
+      `{{ printf "%.0f" $value }} requests to {{ $labels.url_template }} on {{ $labels.server_address }}${TENANT} got ` +
         `401 Unauthorized in the last ${u.window}: the token expired and was not renewed, or the key or clock is wrong.`,
     ),
     alertRule(
@@ -208,10 +222,65 @@ function authFailures(config: ZdxDeployConfig): AlertingRule[] {
       `${statusCount(config, '403', f.window)} >= ${f.minEvents}`,
       f.for,
       'The ZDX API refuses access (403 Forbidden).',
-      `{{ printf "%.0f" $value }} requests to {{ $labels.url_template }} on {{ $labels.server_address }} got ` +
+      `{{ printf "%.0f" $value }} requests to {{ $labels.url_template }} on {{ $labels.server_address }}${TENANT} got ` +
         `403 Forbidden in the last ${f.window}: the API key is disabled, its role lacks the scope, or a SKU is missing.`,
     ),
   ];
+}
+
+/*
+ * The rate-limit budget before it is spent (hour and day windows by default). Both alerts need the host to be
+ * called right now: the gauges keep the value of the last response, and once calls stop the window resets
+ * unseen, so an old "2 left" must not keep an alert firing.
+ */
+function stillCalled(config: ZdxDeployConfig): string {
+  const on = budgetLabels(config).filter((l) => l !== LABELS.window);
+  return `and on (${on.join(', ')})\n${rateRecord(config, 'server_address', 'requests', config.rateWindow)} > 0`;
+}
+
+function budgetLow(config: ZdxDeployConfig): AlertingRule {
+  const b = config.budget;
+  return alertRule(
+    config,
+    'ZdxApiRateLimitBudgetLow',
+    b.severity,
+    `${budgetRecord(config, 'usedRatio')}{${budgetWindowMatcher(config)}} >= ${b.usedRatio}\n${stillCalled(config)}`,
+    b.lowFor,
+    'Little of the ZDX API rate-limit budget is left.',
+    `{{ $value | humanizePercentage }} of the {{ $labels.${LABELS.window} }} rate-limit budget of ` +
+      `{{ $labels.server_address }}${TENANT} is used (threshold ${percent(b.usedRatio)}, lowest remaining across ` +
+      `the replicas that report it): calls get 429 once it is gone, until the window resets.`,
+  );
+}
+
+function budgetExhaustion(config: ZdxDeployConfig): AlertingRule {
+  const b = config.budget;
+  const rate = budgetRecord(config, 'usedRate');
+  const limit = budgetRecord(config, 'limit');
+  // One comparison per window: the window length is the horizon (the reset is at most that far away).
+  const perWindow = b.windows.map((w) => {
+    const m = `{${LABELS.window}="${w}"}`;
+    return `  ${rate}${m} * ${budgetWindowSeconds(w)}\n  > ${b.exhaustionFactor} * ${limit}${m}`;
+  });
+  const expr = [
+    budgetRecord(config, 'exhaustion'),
+    `and`,
+    perWindow.length === 1 ? `(\n${perWindow[0]}\n)` : `(\n${perWindow.join('\n  or\n')}\n)`,
+    stillCalled(config),
+  ].join('\n');
+  const lengths = b.windows.map((w) => `${w}: ${BUDGET_WINDOW_LENGTH[w]}`).join(', ');
+  return alertRule(
+    config,
+    'ZdxApiRateLimitBudgetExhaustion',
+    b.severity,
+    expr,
+    b.exhaustionFor,
+    'The ZDX API rate-limit budget will run out before its window resets.',
+    `At the pace of the last ${b.trendWindow}, the {{ $labels.${LABELS.window} }} rate-limit budget of ` +
+      `{{ $labels.server_address }}${TENANT} is gone in {{ $value | humanizeDuration }}: the calls would use ` +
+      `more than ${b.exhaustionFactor === 1 ? 'the whole' : `${b.exhaustionFactor}x the`} budget within one window ` +
+      `(${lengths}), so they get 429 before it resets.`,
+  );
 }
 
 function telemetryAbsent(config: ZdxDeployConfig): AlertingRule {
@@ -240,6 +309,8 @@ export function alertGroups(config: ZdxDeployConfig): RuleGroup<AlertingRule>[] 
         endpointServerErrors(config),
         endpointRateLimited(config),
         ...rateLimited(config),
+        budgetLow(config),
+        budgetExhaustion(config),
         ...authFailures(config),
         telemetryAbsent(config),
       ],
@@ -251,12 +322,15 @@ export function alertGroups(config: ZdxDeployConfig): RuleGroup<AlertingRule>[] 
 export function alertLevelLabels(config: ZdxDeployConfig): Record<AlertName, string[]> {
   const endpoint = levelLabels(config, 'url_template');
   const host = levelLabels(config, 'server_address');
-  const both = [...config.groupLabels, LABELS.host, LABELS.template];
+  const both = [...config.groupLabels, LABELS.host, LABELS.template, LABELS.tenant];
+  const budget = budgetLabels(config);
   return {
     ZdxApiErrorBudgetBurn: host,
     ZdxApiEndpointServerErrors: endpoint,
     ZdxApiEndpointRateLimited: endpoint,
     ZdxApiRateLimited: host,
+    ZdxApiRateLimitBudgetLow: budget,
+    ZdxApiRateLimitBudgetExhaustion: budget,
     ZdxApiAuthenticationFailures: both,
     ZdxApiAccessForbidden: both,
     ZdxApiTelemetryAbsent: [],

@@ -77,6 +77,27 @@ export interface ZdxDeployConfig {
   };
   /** Share of 5xx responses per endpoint over `rateWindow`; `minEvents` counts requests (the minimum-traffic guard). */
   serverErrors: RatioAlertConfig;
+  /**
+   * The rate-limit budget before it is spent, from `zdx_api_rate_limit_remaining` / `_limit`. Replicas of a
+   * service (and other services using the same API key) share one budget, so the rules take the lowest
+   * remaining and the highest limit across them.
+   */
+  budget: {
+    /** `zdx_rate_limit_window` values the budget alerts watch (`hour`, `day`; also `minute`). */
+    windows: BudgetWindow[];
+    /** `ZdxApiRateLimitBudgetLow` fires when at least this share of a window's budget is used. */
+    usedRatio: number;
+    /** Range over which the consumption rate is measured for the exhaustion forecast. */
+    trendWindow: string;
+    /**
+     * `ZdxApiRateLimitBudgetExhaustion` fires when the consumption rate over `trendWindow` would spend more
+     * than `exhaustionFactor` times the window's whole budget within one window length.
+     */
+    exhaustionFactor: number;
+    lowFor: string;
+    exhaustionFor: string;
+    severity: Severity;
+  };
   /** 401 Unauthorized per endpoint: expired or unrefreshed token, wrong key secret, clock skew. */
   unauthorized: CountAlertConfig;
   /** 403 Forbidden per endpoint: disabled API key, role without the scope, missing SKU. */
@@ -108,6 +129,12 @@ export interface ZdxDeployConfig {
   };
 }
 
+/** Rate-limit windows with a known length (`window`, the unsuffixed `RateLimit-*` headers, has none). */
+export type BudgetWindow = 'minute' | 'hour' | 'day';
+
+/** Length of each ZDX rate-limit window: the longest a window's reset can be away. */
+export const BUDGET_WINDOW_LENGTH: Readonly<Record<BudgetWindow, string>> = { minute: '1m', hour: '1h', day: '1d' };
+
 /** A user's options: any subset, nested objects merged key by key, arrays replaced whole. */
 export type ZdxDeployOptions = DeepPartial<ZdxDeployConfig>;
 type DeepPartial<T> = {
@@ -138,6 +165,16 @@ export const DEFAULT_CONFIG: ZdxDeployConfig = {
     sustained: { window: '1h', ratio: 0.05, minEvents: 60, for: '15m' },
   },
   serverErrors: { ratio: 0.05, minEvents: 20, for: '10m' },
+  // The hour and day budgets take long to recover; second and minute windows reset before anyone can act.
+  budget: {
+    windows: ['hour', 'day'],
+    usedRatio: 0.9,
+    trendWindow: '15m',
+    exhaustionFactor: 1,
+    lowFor: '5m',
+    exhaustionFor: '10m',
+    severity: 'warning',
+  },
   // Tokens live 3600 s, so one 401 an hour per endpoint is a normal refresh; three in 10 minutes is not.
   unauthorized: { window: '10m', minEvents: 3, for: '5m', severity: 'critical' },
   // A 403 does not heal by retrying (disabled key, role scope, SKU), so the first one counts.
@@ -250,7 +287,7 @@ function validate(c: ZdxDeployConfig): void {
   if (/[{}]/.test(c.selector)) fail('selector: give the matchers without braces, e.g. job="billing"');
   for (const label of c.groupLabels) {
     if (!LABEL_NAME.test(label)) fail(`groupLabels: ${JSON.stringify(label)} is not a label name`);
-    if (['url_template', 'server_address', 'le'].includes(label)) fail(`groupLabels: ${label} is always kept`);
+    if (['url_template', 'server_address', 'zdx_tenant', 'le'].includes(label)) fail(`groupLabels: ${label} is always kept`);
   }
   if (c.ruleInterval !== '') window('ruleInterval', c.ruleInterval);
   ratio('objective', c.objective, true);
@@ -284,6 +321,17 @@ function validate(c: ZdxDeployConfig): void {
     window(`${name}.for`, r.for, true);
   }
   window('rateLimited.sustained.window', c.rateLimited.sustained.window);
+  const b = c.budget;
+  if (b.windows.length === 0) fail('budget.windows: needs at least one window');
+  for (const w of b.windows) {
+    if (!(w in BUDGET_WINDOW_LENGTH)) fail(`budget.windows: ${String(w)} is not one of ${Object.keys(BUDGET_WINDOW_LENGTH).join(', ')}`);
+  }
+  ratio('budget.usedRatio', b.usedRatio, true);
+  window('budget.trendWindow', b.trendWindow);
+  if (!(typeof b.exhaustionFactor === 'number' && b.exhaustionFactor > 0)) fail('budget.exhaustionFactor: must be > 0');
+  window('budget.lowFor', b.lowFor, true);
+  window('budget.exhaustionFor', b.exhaustionFor, true);
+  severity('budget.severity', b.severity);
   for (const [name, a] of Object.entries({ unauthorized: c.unauthorized, forbidden: c.forbidden })) {
     window(`${name}.window`, a.window);
     window(`${name}.for`, a.for, true);

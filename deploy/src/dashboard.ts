@@ -3,9 +3,10 @@
  * committed as JSON. Every query reads the raw zdx-otel metrics (not the recording rules), so the dashboard works
  * before the rules are loaded and the service/host/endpoint variables can filter on any label.
  *
- * Variables: data source, service (`serviceLabel`, default `job`), ZDX host (`server_address`) and endpoint
- * (`url_template`). "All" is the regex `.*`, which also matches series without the label, so the dashboard
- * still works on export paths without `job` (e.g. VictoriaMetrics).
+ * Variables: data source, service (`serviceLabel`, default `job`), ZDX host (`server_address`), tenant
+ * (`zdx_tenant`) and endpoint (`url_template`). "All" is the regex `.*`, which also matches series without the
+ * label, so the dashboard still works on export paths without `job` (e.g. VictoriaMetrics) and for services
+ * that never name a tenant.
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
@@ -133,7 +134,8 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
   const svc = `${d.serviceLabel}=~"$service"`;
   const host = `${LABELS.host}=~"$host"`;
   const endpoint = `${LABELS.template}=~"$endpoint"`;
-  const sel = [svc, host, endpoint];
+  const tenant = `${LABELS.tenant}=~"$tenant"`;
+  const sel = [svc, host, tenant, endpoint];
   const requests = (...matchers: string[]): string => series(METRICS.requests, ...sel, ...matchers);
   const rate = (by: string[], ...matchers: string[]): string => sumBy(by, `rate(${requests(...matchers)}[${RATE}])`);
   const inc = (by: string[], window: string, ...matchers: string[]): string =>
@@ -178,7 +180,9 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
     .withVariable(datasourceVariable)
     .withVariable(variable('service', 'Service', `label_values(${METRICS.requests}, ${d.serviceLabel})`))
     .withVariable(variable('host', 'ZDX host', `label_values(${series(METRICS.requests, svc)}, ${LABELS.host})`))
-    .withVariable(variable('endpoint', 'Endpoint', `label_values(${series(METRICS.requests, svc, host)}, ${LABELS.template})`));
+    // No options at all when no service names tenants: "All" (.*) then matches the series without the label.
+    .withVariable(variable('tenant', 'Tenant', `label_values(${series(METRICS.requests, svc, host)}, ${LABELS.tenant})`))
+    .withVariable(variable('endpoint', 'Endpoint', `label_values(${series(METRICS.requests, svc, host, tenant)}, ${LABELS.template})`));
 
   // --- Overview ---------------------------------------------------------------------------------------------
   builder
@@ -223,7 +227,7 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
         'Rate-limit remaining (lowest)',
         'Lowest remaining request count reported by any rate-limit window header (X-Ratelimit-Remaining-*, RateLimit-Remaining).',
         'short',
-        `min(${series(METRICS.rateLimitRemaining, svc, host)})`,
+        `min(${series(METRICS.rateLimitRemaining, svc, host, tenant)})`,
         [[null, 'red'], [2, 'orange'], [10, 'green']],
       ),
     );
@@ -369,23 +373,96 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
     .sort((a, z) => a[0] - z[0])
     .forEach(([, w], i) => burnPanel.withTarget(burn(w, String.fromCharCode(65 + i))));
 
+  // --- Rate-limit budget ------------------------------------------------------------------------------------
+  // One budget per host, window and tenant, shared by every replica: lowest remaining, highest limit.
+  const budgetBy = `${LABELS.host}, ${LABELS.window}, ${LABELS.tenant}`;
+  const gauge = (metric: string): string => series(metric, svc, host, tenant);
+  const remainingMin = `min by (${budgetBy}) (${gauge(METRICS.rateLimitRemaining)})`;
+  const limitMax = `max by (${budgetBy}) (${gauge(METRICS.rateLimitLimit)})`;
+  const budgetLegend = '{{server_address}} {{zdx_rate_limit_window}} {{zdx_tenant}}';
+  const b = config.budget;
   builder
-    .withRow(new dashboard.RowBuilder('Rate limit and error budget'))
+    .withRow(new dashboard.RowBuilder('Rate-limit budget'))
     .withPanel(
       timeseries(
-        'Rate-limit remaining',
-        'Requests left in each rate-limit window reported by ZDX response headers (second, minute, hour, day; "window" for RateLimit-Remaining).',
-        'short',
+        'Budget left per window',
+        'Share of each rate-limit window\'s budget still left (lowest remaining across replicas / limit), per ZDX host ' +
+          `and tenant. The dashed line is the budget-low alert (${percent(b.usedRatio)} used).`,
+        'percentunit',
+        12,
+      )
+        .max(1)
+        .thresholds(thresholds([[null, 'red'], [round(1 - b.usedRatio), 'green']]))
+        .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
+        .withTarget(query(`${remainingMin}\n/\n(${limitMax} > 0)`, budgetLegend, 'A')),
+    )
+    .withPanel(
+      timeseries(
+        'Time until the budget is exhausted',
+        `At the pace of the last ${b.trendWindow}, how long the ${b.windows.join(' and ')} budgets last (no line while nothing ` +
+          'is used). Below the window length the budget runs out before the window resets.',
+        's',
         12,
       ).withTarget(
+        // As the recording rule: the used count (limit - remaining) falls back at each window reset, and rate()
+        // reads that like a counter reset, so the pace survives the resets. A subquery makes it a range.
         query(
-          `min by (${LABELS.host}, ${LABELS.window}) (${series(METRICS.rateLimitRemaining, svc, host)})`,
-          '{{server_address}} per {{zdx_rate_limit_window}}',
+          `${remainingMin}\n/\n(\n  rate((clamp_min(${limitMax} - ${remainingMin}, 0))[${b.trendWindow}:])\n  > 0\n)`,
+          budgetLegend,
           'A',
         ),
       ),
     )
-    .withPanel(burnPanel);
+    .withPanel(
+      timeseries(
+        'Rate-limit remaining',
+        'Requests left in each rate-limit window reported by ZDX response headers (second, minute, hour, day; "window" for RateLimit-Remaining), lowest across replicas.',
+        'short',
+        8,
+      ).withTarget(query(remainingMin, budgetLegend, 'A')),
+    )
+    .withPanel(
+      timeseries('429 by tenant', 'Rate-limited responses per second per tenant and ZDX host (one line without tenants).', 'reqps', 8)
+        .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Shades).fixedColor(COLOR_429))
+        .withTarget(query(rate([LABELS.tenant, LABELS.host], familyMatcher(config, '429')), '{{zdx_tenant}} {{server_address}}', 'A')),
+    )
+    .withPanel(
+      new TableBuilder()
+        .title('Budget by tenant')
+        .description('Each tenant\'s budgets now: remaining (lowest across replicas), limit and share used.')
+        .datasource(DS)
+        .span(8)
+        .height(8)
+        .withTarget(instantTable(remainingMin, 'A'))
+        .withTarget(instantTable(limitMax, 'B'))
+        .withTarget(instantTable(`1 - ${remainingMin}\n/\n(${limitMax} > 0)`, 'C'))
+        .withTransformation({ id: 'merge', options: {} })
+        .withTransformation({
+          id: 'organize',
+          options: {
+            excludeByName: { Time: true },
+            indexByName: { [LABELS.tenant]: 0, [LABELS.host]: 1, [LABELS.window]: 2 },
+            renameByName: {
+              [LABELS.tenant]: 'Tenant',
+              [LABELS.host]: 'ZDX host',
+              [LABELS.window]: 'Window',
+              'Value #A': 'Remaining',
+              'Value #B': 'Limit',
+              'Value #C': 'Used',
+            },
+          },
+        })
+        .sortBy([sortDesc('Used')])
+        .overrideByName('Used', [
+          { id: 'unit', value: 'percentunit' },
+          { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } },
+          { id: 'thresholds', value: thresholds([[null, 'green'], [0.5, 'orange'], [b.usedRatio, 'red']]).build() },
+        ]),
+    );
+
+  builder
+    .withRow(new dashboard.RowBuilder('Error budget'))
+    .withPanel(burnPanel.span(24));
 
   return builder.build();
 }

@@ -4,6 +4,8 @@
  *   - the Collector configs are complete pipelines with memory_limiter first and current component names,
  *   - docker-compose pins every image and mounts only files that exist,
  *   - Prometheus' config passes `promtool check config` and loads the generated rules,
+ *   - Alertmanager's config passes `amtool check-config`, routes by severity, and groups and inhibits only on
+ *     labels the alerts carry,
  *   - the Kubernetes manifests reference each other consistently and embed the generated files,
  *   - the README says how to run each piece.
  */
@@ -13,6 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, test } from 'vitest';
+import { alertGroups } from '../../deploy/src/alerts.ts';
+import { DEFAULT_CONFIG } from '../../deploy/src/config.ts';
 import { COLLECTOR_CONFIG, OUTPUTS } from '../../deploy/src/render.ts';
 
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
@@ -209,6 +213,46 @@ describe('Prometheus and Alertmanager configs', () => {
     expect(names).toContain(am.route.receiver);
     for (const r of am.route.routes) expect(names).toContain(r.receiver);
     expect(am.inhibit_rules[0]).toMatchObject({ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'] });
+  });
+
+  /** amtool from Debian's prometheus-alertmanager; missing fails (never skips). */
+  function amtool(...args: string[]): { status: number; output: string } {
+    const run = spawnSync('amtool', args, { encoding: 'utf8', timeout: 60_000 });
+    if (run.error) {
+      throw new Error(`amtool could not run (${run.error.message}). Run \`bash .ci/install-backends.sh\` (apt package prometheus-alertmanager).`);
+    }
+    return { status: run.status ?? -1, output: `${run.stdout}${run.stderr}` };
+  }
+
+  test('amtool check-config accepts alertmanager.yml', () => {
+    const { status, output } = amtool('check-config', path.join(DEPLOY, 'alertmanager/alertmanager.yml'));
+    expect(output).toContain('SUCCESS');
+    expect(status, output).toBe(0);
+  });
+
+  test('amtool routes critical alerts to page and the rest to ticket', () => {
+    const file = `--config.file=${path.join(DEPLOY, 'alertmanager/alertmanager.yml')}`;
+    const receiver = (...labels: string[]): string => amtool('config', 'routes', 'test', file, ...labels).output.split('\n')[0]!.trim();
+    expect(receiver('alertname=ZdxApiRateLimited', 'severity=critical', 'server_address=api.zdxcloud.net')).toBe('page');
+    expect(receiver('alertname=ZdxApiRateLimited', 'severity=warning', 'server_address=api.zdxcloud.net')).toBe('ticket');
+    expect(receiver('alertname=ZdxApiRateLimitBudgetLow', 'severity=warning', 'zdx_tenant=acme')).toBe('ticket');
+  });
+
+  test('grouping and inhibition use only labels the alerts carry', () => {
+    const am = yaml<{ route: { group_by: string[] }; inhibit_rules: Array<{ equal: string[]; source_matchers: string[]; target_matchers: string[] }> }>(
+      'alertmanager/alertmanager.yml',
+    );
+    const rules = alertGroups(DEFAULT_CONFIG).flatMap((g) => g.rules);
+    // Labels an alert can have: alertname, its rule labels, and every label its expression keeps (by/on clauses).
+    const carried = new Set(['alertname', ...rules.flatMap((r) => [...Object.keys(r.labels), ...[...r.expr.matchAll(/\b(?:by|on) \(([^)]*)\)/g)].flatMap((m) => (m[1] ?? '').split(/,\s*/))])]);
+    for (const label of [...am.route.group_by, ...am.inhibit_rules.flatMap((r) => r.equal)]) {
+      expect(carried.has(label) || label === 'zdx_rate_limit_window', `${label} is on no alert`).toBe(true);
+    }
+    const names = new Set(rules.map((r) => r.alert));
+    for (const matcher of am.inhibit_rules.flatMap((r) => [...r.source_matchers, ...r.target_matchers])) {
+      const m = /^alertname=~?"(.+)"$/.exec(matcher);
+      if (m) for (const name of (m[1] ?? '').split('|')) expect(names.has(name), `${name} is not an alert`).toBe(true);
+    }
   });
 });
 

@@ -34,7 +34,7 @@ interface Dashboard {
   title: string;
   schemaVersion: number;
   panels: Panel[];
-  templating: { list: Array<{ name: string; type: string; query?: unknown; includeAll?: boolean; allValue?: string; multi?: boolean }> };
+  templating: { list: Array<{ name: string; type: string; query?: unknown; includeAll?: boolean; allValue?: string; multi?: boolean; current?: unknown }> };
 }
 
 const dashboard = JSON.parse(readFileSync(path.join(DEPLOY, OUTPUTS.dashboard), 'utf8')) as Dashboard;
@@ -109,14 +109,17 @@ describe('dashboard', () => {
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(39);
   });
 
-  test('variables: data source, service, ZDX host and endpoint, multi-select with an All of .*', () => {
+  test('variables: data source, service, ZDX host, tenant and endpoint, multi-select with an All of .*', () => {
     const vars = dashboard.templating.list;
-    expect(vars.map((v) => v.name)).toEqual(['datasource', 'service', 'host', 'endpoint']);
+    expect(vars.map((v) => v.name)).toEqual(['datasource', 'service', 'host', 'tenant', 'endpoint']);
     expect(vars[0]).toMatchObject({ type: 'datasource', query: 'prometheus' });
     for (const v of vars.slice(1)) expect(v).toMatchObject({ type: 'query', includeAll: true, multi: true, allValue: '.*' });
     expect(String(vars[1]?.query)).toContain(', job)');
     expect(String(vars[2]?.query)).toContain(', server_address)');
-    expect(String(vars[3]?.query)).toContain(', url_template)');
+    expect(String(vars[3]?.query)).toContain(', zdx_tenant)');
+    // "All" by default: `.*` also matches series without the label, so the dashboard works without tenants.
+    expect(vars[3]?.current).toMatchObject({ value: ['$__all'] });
+    expect(String(vars[4]?.query)).toContain(', url_template)');
   });
 
   test.each([
@@ -132,11 +135,15 @@ describe('dashboard', () => {
     ['Rate-limit remaining', 'timeseries'],
     ['Error-budget burn rate', 'timeseries'],
     ['Error budget left (30d)', 'stat'],
+    ['Budget left per window', 'timeseries'],
+    ['Time until the budget is exhausted', 'timeseries'],
+    ['429 by tenant', 'timeseries'],
+    ['Budget by tenant', 'table'],
   ])('has panel "%s" (%s)', (title, type) => {
     expect(byTitle(title).type).toBe(type);
   });
 
-  test('every panel queries the data-source variable and filters by service, host and endpoint', () => {
+  test('every panel queries the data-source variable and filters by service, host, tenant and endpoint', () => {
     for (const p of panels) {
       expect(p.datasource?.uid, p.title).toBe('${datasource}');
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
@@ -144,8 +151,9 @@ describe('dashboard', () => {
         expect(t.datasource?.uid, p.title).toBe('${datasource}');
         expect(t.expr, p.title).toMatch(/job=~"\$service"/);
         expect(t.expr, p.title).toMatch(/server_address=~"\$host"/);
-        // The rate-limit gauge has no endpoint label.
-        if (!t.expr?.includes('zdx_api_rate_limit_remaining')) expect(t.expr, p.title).toMatch(/url_template=~"\$endpoint"/);
+        expect(t.expr, p.title).toMatch(/zdx_tenant=~"\$tenant"/);
+        // The rate-limit gauges have no endpoint label.
+        if (!/zdx_api_rate_limit_(remaining|limit)/.test(t.expr ?? '')) expect(t.expr, p.title).toMatch(/url_template=~"\$endpoint"/);
       }
     }
   });

@@ -74,7 +74,7 @@ describe('every expression parses and stays inside the metric contract', () => {
 
   test('the raw zdx-otel metrics are all used somewhere in the dashboard', () => {
     const used = new Set(dashboardExprs.flatMap((e) => analyzePromql(e.expr).selectors.map((s) => s.metric)));
-    for (const metric of ['zdx_api_requests_total', 'zdx_api_request_duration_seconds_bucket', 'zdx_api_rate_limit_remaining']) {
+    for (const metric of ['zdx_api_requests_total', 'zdx_api_request_duration_seconds_bucket', 'zdx_api_rate_limit_remaining', 'zdx_api_rate_limit_limit']) {
       expect(used.has(metric), metric).toBe(true);
     }
   });
@@ -124,8 +124,21 @@ describe('the checker catches what it should', () => {
     ['sum by (url_template (rate(zdx_api_requests_total[5m]))', /syntax error/],
     ['rate(zdx_api_requests_total[$__rate_interval])', /syntax error/],
     ['url_template:zdx_api_requests:rate7m', /neither emitted by zdx-otel nor recorded/],
+    ['zdx_api_rate_limit_ceiling', /metric zdx_api_rate_limit_ceiling is neither/],
+    ['zdx_api_rate_limit_limit{zdx_rate_limit_window="week"}', /"week" is not a value/],
+    ['zdx_api_rate_limit_limit{url_template="/v1/users"}', /label url_template is not a label of zdx_api_rate_limit_limit/],
+    ['min by (server_address, zdx_customer) (zdx_api_rate_limit_remaining)', /grouping label zdx_customer/],
+    ['rate(zdx_api_requests_total{zdx_tenants="acme"}[5m])', /label zdx_tenants is not a label/],
   ])('%s', (expr, problem) => {
     expect(check(expr).join('\n')).toMatch(problem);
+  });
+
+  test.each([
+    'max by (server_address, zdx_rate_limit_window, zdx_tenant) (zdx_api_rate_limit_limit{zdx_rate_limit_window=~"hour|day"})',
+    'zdx_api_rate_limit_remaining{zdx_tenant="acme"} / zdx_api_rate_limit_limit{zdx_tenant="acme"}',
+    'sum by (server_address, zdx_tenant) (rate(zdx_api_requests_total{zdx_tenant=~"acme|globex"}[5m]))',
+  ])('accepts the limit gauge and the tenant label: %s', (expr) => {
+    expect(check(expr)).toEqual([]);
   });
 
   test('Grafana macros and variables are substituted before parsing', () => {

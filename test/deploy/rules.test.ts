@@ -254,6 +254,10 @@ describe('generator options', () => {
     [{ nope: 1 } as ZdxDeployOptions, /nope: unknown option/],
     [{ selector: '{job="x"}' }, /without braces/],
     [{ groupLabels: ['url_template'] }, /always kept/],
+    [{ groupLabels: ['zdx_tenant'] }, /always kept/],
+    [{ budget: { windows: ['window'] } } as unknown as ZdxDeployOptions, /budget.windows: window is not one of/],
+    [{ budget: { usedRatio: 1 } }, /budget.usedRatio/],
+    [{ budget: { trendWindow: '15 min' } }, /budget.trendWindow/],
     [{ burnRates: [{ severity: 'critical', long: '5m', short: '1h', factor: 2, for: '1m' }] }, /short window longer/],
     [{ burnRates: [{ severity: 'critical', long: '1h', short: '5m', factor: 200, for: '1m' }] }, /can never fire/],
     [{ errorStatusClasses: ['6xx'] }, /not a zdx_status_class/],
@@ -278,9 +282,9 @@ describe('generator options', () => {
     const rules = recordingRuleGroups(c).flatMap((g) => g.rules);
     for (const r of rules) {
       expect(r.record.startsWith('job_url_template:') || r.record.startsWith('job_server_address:')).toBe(true);
-      if (r.expr.includes('zdx_api_requests_total')) {
-        expect(r.expr).toContain('zdx_api_requests_total{job="billing"');
-        expect(r.expr).toMatch(/sum by \(job, (url_template|server_address)\)/);
+      if (/(?<![\w:])zdx_api_(requests_total|rate_limit_remaining|rate_limit_limit)(?![\w:])/.test(r.expr)) {
+        expect(r.expr).toMatch(/zdx_api_(requests_total|rate_limit_remaining|rate_limit_limit)\{job="billing"/);
+        expect(r.expr).toMatch(/(sum|min|max) by \(job, (url_template|server_address)(, zdx_rate_limit_window)?, zdx_tenant\)/);
       }
     }
     const alerts = alertGroups(c).flatMap((g) => g.rules);

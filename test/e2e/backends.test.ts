@@ -123,12 +123,16 @@ describe('backend lookup', () => {
       /bash \.ci\/install-backends\.sh/,
     );
     expect(() => locateBinary('prometheus', { searchPath: '' })).toThrow(/install-backends/);
+    expect(() => locateBinary('alertmanager', { searchPath: '' })).toThrow(/install-backends/);
   });
 
   test('all backends are installed', () => {
     expect(locateBinary('victoria-metrics')).toMatch(/victoria-metrics$/);
     expect(locateBinary('prometheus')).toMatch(/prometheus$/);
     expect(locateBinary('promtool')).toMatch(/promtool$/);
+    // Debian: prometheus-alertmanager; upstream: alertmanager.
+    expect(locateBinary('alertmanager')).toMatch(/alertmanager$/);
+    expect(locateBinary('amtool')).toMatch(/amtool$/);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * Real metrics backends for end-to-end tests: VictoriaMetrics (OTLP/HTTP receiver)
- * and Prometheus (scrape + rules/alerts), started as child processes on loopback.
+ * Real metrics backends for end-to-end tests: VictoriaMetrics (OTLP/HTTP receiver),
+ * Prometheus (scrape + rules/alerts) and Alertmanager (notifications), started as
+ * child processes on loopback.
  *
  * The binaries are installed by `bash .ci/install-backends.sh` (CI calls it from
  * .ci/run). When one is missing the helpers throw, so tests FAIL rather than skip:
@@ -36,7 +37,10 @@ const MAX_LOG_CHARS = 1_000_000;
 // ---------------------------------------------------------------------------
 // Binary lookup
 
-export type BackendBinary = 'victoria-metrics' | 'prometheus' | 'promtool';
+export type BackendBinary = 'victoria-metrics' | 'prometheus' | 'promtool' | 'alertmanager' | 'amtool';
+
+/** File names a binary goes by: Debian calls Alertmanager's server prometheus-alertmanager. */
+const BINARY_NAMES: Partial<Record<BackendBinary, string[]>> = { alertmanager: ['prometheus-alertmanager', 'alertmanager'] };
 
 export interface LocateOptions {
   /** Directory searched before PATH (default: <repo>/.cache/backends). */
@@ -66,7 +70,7 @@ export function locateBinary(name: BackendBinary, opts: LocateOptions = {}): str
   const onPath = searchPath
     .split(path.delimiter)
     .filter((d) => d !== '')
-    .map((d) => path.join(d, name));
+    .flatMap((d) => (BINARY_NAMES[name] ?? [name]).map((file) => path.join(d, file)));
   for (const candidate of [...cached, ...onPath]) {
     if (isExecutableFile(candidate)) return candidate;
   }
@@ -710,6 +714,8 @@ export interface PrometheusOptions {
   scrapeInterval?: string;
   /** Default '1s': alerts become pending/firing within seconds. */
   evaluationInterval?: string;
+  /** Alertmanager base URLs (e.g. `Alertmanager.url`) Prometheus sends its alerts to. */
+  alertmanagers?: string[];
   extraFlags?: string[];
   startTimeoutMs?: number;
   binary?: string;
@@ -781,6 +787,9 @@ export function prometheusConfig(opts: PrometheusOptions, ruleFiles: string[]): 
       evaluation_interval: opts.evaluationInterval ?? '1s',
     },
     rule_files: ruleFiles,
+    ...(opts.alertmanagers?.length
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers.map((u) => new URL(u).host) }] }] } }
+      : {}),
     scrape_configs: jobs.map((j) => ({
       job_name: j.job,
       ...(j.metricsPath ? { metrics_path: j.metricsPath } : {}),
@@ -860,6 +869,101 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
         },
         { timeoutMs, intervalMs: 200, description: 'all Prometheus targets up' },
       ),
+    logs: () => proc.logs(),
+    stop: () => proc.stop(),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Alertmanager
+
+export interface AlertmanagerOptions {
+  /** The alertmanager.yml text (routes, receivers, inhibit rules), written into the temp dir. */
+  config: string;
+  extraFlags?: string[];
+  startTimeoutMs?: number;
+  binary?: string;
+}
+
+/** An alert as Alertmanager's API v2 lists it (`GET /api/v2/alerts`). */
+export interface AmAlert {
+  labels: Labels;
+  annotations: Labels;
+  startsAt: string;
+  status: { state: 'active' | 'suppressed' | 'unprocessed'; inhibitedBy: string[]; silencedBy: string[] };
+  receivers: Array<{ name: string }>;
+  fingerprint: string;
+}
+
+export interface Alertmanager {
+  readonly url: string;
+  readonly pid: number | undefined;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly startupMs: number;
+  /** Alerts Alertmanager holds, with their inhibition state (`GET /api/v2/alerts`). */
+  alerts(params?: Record<string, string>): Promise<AmAlert[]>;
+  /** Sends alerts straight to Alertmanager, as Prometheus does (`POST /api/v2/alerts`). */
+  postAlerts(alerts: Array<{ labels: Labels; annotations?: Labels; startsAt?: string; endsAt?: string }>): Promise<void>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Alertmanager> {
+  const bin = opts.binary ?? locateBinary('alertmanager');
+  const dir = await makeTempDir('am');
+  const configFile = path.join(dir, 'alertmanager.yml');
+  const args = [
+    `--config.file=${configFile}`,
+    `--storage.path=${path.join(dir, 'data')}`,
+    // Loopback only; port 0 = kernel picks, logged as msg="Listening on" address=127.0.0.1:<port>.
+    '--web.listen-address=127.0.0.1:0',
+    // No HA gossip: it would bind :9094 on every interface.
+    '--cluster.listen-address=',
+    ...(opts.extraFlags ?? []),
+  ];
+  let started: Awaited<ReturnType<typeof startManaged>>;
+  try {
+    await writeFile(configFile, opts.config);
+    started = await startManaged({
+      name: 'alertmanager',
+      bin,
+      args,
+      dir,
+      addressPattern: /msg="Listening on" address=(127\.0\.0\.1:\d+)/,
+      readyPath: '/-/ready',
+      timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    });
+  } catch (err) {
+    await removeTempDir(dir);
+    throw err;
+  }
+  const { proc, url, startedMs } = started;
+  const call = async (method: 'GET' | 'POST', apiPath: string, body?: unknown): Promise<unknown> => {
+    let res: Response;
+    try {
+      res = await fetch(`${url}${apiPath}`, {
+        method,
+        ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw proc.failure(`request ${apiPath} failed: ${err instanceof Error ? err.message : String(err)} (${proc.describeExit()})`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw proc.failure(`${method} ${apiPath} returned ${res.status}: ${text.slice(0, 300)}`);
+    return text === '' ? undefined : JSON.parse(text);
+  };
+  return {
+    url,
+    pid: proc.pid,
+    dir,
+    configFile,
+    startupMs: startedMs,
+    alerts: async (params = {}) => (await call('GET', `/api/v2/alerts?${new URLSearchParams(params)}`)) as AmAlert[],
+    postAlerts: async (alerts) => {
+      await call('POST', '/api/v2/alerts', alerts);
+    },
     logs: () => proc.logs(),
     stop: () => proc.stop(),
   };
