@@ -51,6 +51,8 @@ const PREFIXES: readonly (readonly [string, string])[] = [
   ['https://api.zdxgov.net', ''],
   ['https://api.zsapi.net', '/zdx'],
   ['https://api.eu.zsapi.net', '/zdx'],
+  ['https://api.zscalergov.net', '/zdx'],
+  ['https://api.zscalergov.us', '/zdx'],
 ];
 
 describe('catalog round trip', () => {
@@ -236,6 +238,14 @@ describe('non-ZDX requests', () => {
     expect(router.route('api.zdxcloud.net.example.com', 443, '/v1/devices')).toBeUndefined();
     expect(templateFor('GET', 'https://example.com/v1/devices')).toBeUndefined();
     expect(templateFor('GET', 'https://api.zsapi.net/zpa/v1/devices')).toBeUndefined();
+    // The government gateways carry ZIA and ZPA too: only /zdx/ is ZDX there.
+    for (const host of ['api.zscalergov.net', 'api.zscalergov.us']) {
+      expect(templateFor('GET', `https://${host}/zia/api/v1/users`), host).toBeUndefined();
+      expect(templateFor('GET', `https://${host}/zpa/mgmtconfig/v1/admin/customers/1/application`), host).toBeUndefined();
+      expect(templateFor('GET', `https://${host}/v1/devices`), host).toBeUndefined();
+      expect(router.route(host, undefined, '/zia/api/v1/status')).toBeUndefined();
+      expect(templateFor('GET', `https://${host}/zdx/v1/devices/5`), host).toBe('/v1/devices/{deviceid}');
+    }
     expect(templateFor('GET', 'ftp://api.zdxcloud.net/v1/devices')).toBeUndefined();
     expect(router.unknownTemplateCount).toBe(0);
   });

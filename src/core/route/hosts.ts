@@ -17,6 +17,11 @@ export const ZDX_DIRECT_HOSTS: readonly string[] = Object.freeze([
  * `/zdx` are ZDX calls there.
  */
 const ONEAPI_ROOT = 'api.zsapi.net';
+/**
+ * The government clouds' OneAPI gateways (SDK clouds `gov` and `govus`). Like `api.zsapi.net` they carry ZIA and
+ * ZPA traffic too, so only paths under `/zdx` are ZDX calls.
+ */
+export const ONEAPI_GOV_HOSTS: readonly string[] = Object.freeze(['api.zscalergov.net', 'api.zscalergov.us']);
 const ONEAPI_PREFIX = 'api.';
 const ONEAPI_SUFFIX = '.zsapi.net';
 
@@ -93,7 +98,7 @@ function isUnder(path: string, base: string): boolean {
 }
 
 function isOneApiHost(host: string): boolean {
-  if (host === ONEAPI_ROOT) return true;
+  if (host === ONEAPI_ROOT || host === ONEAPI_GOV_HOSTS[0] || host === ONEAPI_GOV_HOSTS[1]) return true;
   const end = host.length - ONEAPI_SUFFIX.length;
   if (end <= ONEAPI_PREFIX.length || !host.startsWith(ONEAPI_PREFIX) || !host.endsWith(ONEAPI_SUFFIX)) return false;
   // Exactly one label between `api.` and `.zsapi.net`.
