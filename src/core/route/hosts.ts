@@ -1,6 +1,6 @@
 /*
  * Decides which requests are ZDX API calls, from hostname, port and path alone. Everything is compiled once at
- * startup; a request to a non-ZDX host costs a character scan and a couple of Set/Map look-ups, no allocation.
+ * startup; a request to a non-ZDX host costs a character scan and one Map look-up, no allocation.
  */
 import { ZdxConfigError } from '../errors.js';
 
@@ -45,34 +45,52 @@ interface ExtraRule {
 const ACCEPTED =
   'accepted forms are "host", "host:port", "http(s)://host[:port]" and "http(s)://host[:port]/base/path"';
 
+/** What one exact host name means: its `extraHosts` rules (longest base first), and whether it is a direct host. */
+interface HostEntry {
+  readonly rules: readonly ExtraRule[];
+  readonly direct: boolean;
+}
+
 export function compileHostMatcher(extraHosts?: readonly string[]): HostMatcher {
-  const direct = new Set(ZDX_DIRECT_HOSTS);
-  const extras = compileExtraHosts(extraHosts);
+  // One map for direct and extra hosts, so a request costs a single look-up before the OneAPI name check.
+  const table = new Map<string, HostEntry>();
+  for (const host of ZDX_DIRECT_HOSTS) table.set(host, { rules: [], direct: true });
+  for (const [host, rules] of compileExtraHosts(extraHosts)) {
+    table.set(host, { rules, direct: table.get(host)?.direct ?? false });
+  }
 
   return {
     match(hostname: string, port: number | undefined, path: string): number {
-      const host = needsNormalizing(hostname) ? normalizeHost(hostname) : hostname;
-      if (extras.size > 0) {
-        const rules = extras.get(host);
-        if (rules !== undefined) {
-          for (const rule of rules) {
-            if (portMatches(rule.port, port) && isUnder(path, rule.base)) return rule.base.length;
-          }
-        }
+      // The exact name first: clients pass lower-case host names, so normalizing is the rare path.
+      let host = hostname;
+      let entry = table.get(host);
+      if (entry === undefined && needsNormalizing(hostname)) {
+        host = normalizeHost(hostname);
+        entry = table.get(host);
       }
-      if (direct.has(host)) return 0;
+      if (entry !== undefined) {
+        const rules = entry.rules;
+        for (let i = 0; i < rules.length; i++) {
+          const rule = rules[i]!;
+          if (portMatches(rule.port, port) && isUnder(path, rule.base)) return rule.base.length;
+        }
+        if (entry.direct) return 0;
+      }
       if (isOneApiHost(host) && isUnder(path, '/zdx')) return 0;
       return -1;
     },
   };
 }
 
+/** Upper case, a trailing dot or IPv6 brackets; checked by character so the usual host costs no builtin call. */
 function needsNormalizing(hostname: string): boolean {
-  for (let i = 0; i < hostname.length; i++) {
+  const n = hostname.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
     const c = hostname.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) return true;
   }
-  return hostname.endsWith('.') || hostname.startsWith('[');
+  return hostname.charCodeAt(n - 1) === 0x2e /* . */ || hostname.charCodeAt(0) === 0x5b; /* [ */
 }
 
 function normalizeHost(hostname: string): string {
@@ -91,13 +109,17 @@ function portMatches(rulePort: number | undefined, port: number | undefined): bo
 /** Whether `path` is `base` itself or below it (a query or fragment may follow directly). */
 function isUnder(path: string, base: string): boolean {
   if (base.length === 0) return true;
-  if (!path.startsWith(base)) return false;
+  if (path.length < base.length) return false;
+  // By character: bases are short, and startsWith costs more than the few characters it compares.
+  for (let i = 0; i < base.length; i++) if (path.charCodeAt(i) !== base.charCodeAt(i)) return false;
   if (path.length === base.length) return true;
   const next = path.charCodeAt(base.length);
   return next === 0x2f /* / */ || next === 0x3f /* ? */ || next === 0x23 /* # */;
 }
 
 function isOneApiHost(host: string): boolean {
+  // `api.` checked by character first: most hosts a service calls fail here without a builtin call.
+  if (host.length <= ONEAPI_SUFFIX.length || host.charCodeAt(0) !== 0x61 || host.charCodeAt(3) !== 0x2e) return false;
   if (host === ONEAPI_ROOT || host === ONEAPI_GOV_HOSTS[0] || host === ONEAPI_GOV_HOSTS[1]) return true;
   const end = host.length - ONEAPI_SUFFIX.length;
   if (end <= ONEAPI_PREFIX.length || !host.startsWith(ONEAPI_PREFIX) || !host.endsWith(ONEAPI_SUFFIX)) return false;
