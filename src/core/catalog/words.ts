@@ -7,6 +7,8 @@
  * Keep the list to generic REST and ZDX API nouns and verbs. Never add words that could name a person, a
  * machine or an account (`admin`, `root`, `guest`, `test`, `me`, first names): the list is a privacy promise.
  */
+import { ZDX_ENDPOINTS } from './endpoints.js';
+
 export const API_PATH_WORDS: readonly string[] = Object.freeze([
   // Versions and prefixes.
   'api', 'zdx', 'oneapi', 'v1', 'v2', 'v3', 'v4', 'beta', 'preview', 'public', 'internal',
@@ -38,3 +40,15 @@ export const API_PATH_WORDS: readonly string[] = Object.freeze([
   // Actions.
   'start', 'stop', 'cancel', 'retry', 'run', 'create', 'update', 'delete', 'enable', 'disable', 'new',
 ]);
+
+/**
+ * Every word a path segment may be and still be shown as it is (in made-up templates, and in `url.path` /
+ * `url.full` by the redactor): `API_PATH_WORDS` plus every static segment of the catalog. Exact, case-sensitive.
+ */
+export const PATH_WORDS: ReadonlySet<string> = (() => {
+  const words = new Set(API_PATH_WORDS);
+  for (const { template } of ZDX_ENDPOINTS) {
+    for (const segment of template.split('/')) if (segment !== '' && !segment.startsWith('{')) words.add(segment);
+  }
+  return words;
+})();

@@ -5,7 +5,7 @@
  * words from a fixed API vocabulary and makes everything else `{id}`; the number of such templates is capped.
  */
 import { ZDX_ENDPOINTS } from '../catalog/endpoints.js';
-import { API_PATH_WORDS } from '../catalog/words.js';
+import { PATH_WORDS } from '../catalog/words.js';
 import { ZdxConfigError } from '../errors.js';
 import { compileHostMatcher, type HostMatcher } from './hosts.js';
 
@@ -130,18 +130,8 @@ function lookup(root: TrieNode, path: string, start: number, end: number): strin
   return node.template;
 }
 
-/** The words an unknown path may keep: the fixed API vocabulary and the catalog's own static segments. */
-function compileWords(): ReadonlySet<string> {
-  const words = new Set(API_PATH_WORDS);
-  for (const { template } of ZDX_ENDPOINTS) {
-    for (const segment of template.split('/')) if (segment !== '' && !segment.startsWith('{')) words.add(segment);
-  }
-  for (const aliases of SEGMENT_ALIASES.values()) for (const alias of aliases) words.add(alias);
-  return words;
-}
-
-/** Every segment an unknown-path template may keep as it is; anything else becomes `{id}`. */
-export const UNKNOWN_PATH_WORDS: ReadonlySet<string> = compileWords();
+/** Every segment an unknown-path template may keep as it is (see catalog/words.ts); anything else is `{id}`. */
+export const UNKNOWN_PATH_WORDS: ReadonlySet<string> = PATH_WORDS;
 
 /**
  * A segment of an unknown path is kept only when it is, exactly, a word of `UNKNOWN_PATH_WORDS`. Ids, numbers,
