@@ -104,6 +104,8 @@ const SENSITIVE_KEY_PARTS: readonly string[] = [
 
 /** Rounds of percent-decoding before a value is judged: enough for double and triple encoding. */
 const MAX_DECODE_ROUNDS = 4;
+/** Query keys whose verdict is remembered per redactor. */
+const KEY_CACHE_SIZE = 256;
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const AUTH_SCHEME = /^\s*(bearer|basic|digest|negotiate)\s/i;
@@ -113,7 +115,6 @@ const MAC = /(?:^|[^0-9a-f])(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}|
 const IPV4 = /(?:^|[^\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d])/;
 // The full eight-group form, or any form compressed with `::` (times like 12:30:45 are not addresses).
 const IPV6 = /(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|[0-9a-f]{0,4}::[0-9a-f]{0,4}/i;
-const DIGITS = /^\d+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LONG_HEX = /^[0-9a-f]{16,}$/i;
 
@@ -142,14 +143,22 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     exact.add(normalizeKey(key.trim()));
   }
 
+  // Keys repeat (`from`, `to`, `offset` on every call), so their verdicts are remembered; bounded, never grows
+  // with hostile input beyond KEY_CACHE_SIZE entries.
+  const verdicts = new Map<string, boolean>();
+
   /** `key` is already decoded. */
   const isSensitiveKey = (decodedKey: string): boolean => {
+    const known = verdicts.get(decodedKey);
+    if (known !== undefined) return known;
     let key = decodedKey;
     const bracket = key.indexOf('[');
     if (bracket >= 0) key = key.slice(0, bracket);
     key = normalizeKey(key);
-    if (exact.has(key)) return true;
-    return SENSITIVE_KEY_PARTS.some((part) => key.includes(part));
+    const verdict = exact.has(key) || SENSITIVE_KEY_PARTS.some((part) => key.includes(part));
+    if (verdicts.size >= KEY_CACHE_SIZE) verdicts.clear();
+    verdicts.set(decodedKey, verdict);
+    return verdict;
   };
 
   /**
@@ -157,7 +166,8 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
    * between `&`, `;` and `=` is a value; every piece followed by `=` and a non-empty rest is also a key.
    */
   const holdsSensitive = (decoded: string): boolean => {
-    for (const pair of decoded.split(/[&;]/)) {
+    const pairs = decoded.includes('&') || decoded.includes(';') ? decoded.split(/[&;]/) : [decoded];
+    for (const pair of pairs) {
       const pieces = pair.split('=');
       for (let i = 0; i < pieces.length; i++) {
         const piece = pieces[i]!;
@@ -221,9 +231,18 @@ function path(input: string): string {
 }
 
 function keepSegment(raw: string): boolean {
-  if (PATH_WORDS.has(raw) || DIGITS.test(raw)) return true;
+  if (PATH_WORDS.has(raw) || isDigits(raw)) return true;
   const segment = decodeFully(raw);
-  return PATH_WORDS.has(segment) || DIGITS.test(segment) || UUID.test(segment) || LONG_HEX.test(segment);
+  return PATH_WORDS.has(segment) || isDigits(segment) || UUID.test(segment) || LONG_HEX.test(segment);
+}
+
+function isDigits(segment: string): boolean {
+  if (segment.length === 0) return false;
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 /** Index of the path in `[scheme:]//authority/path` or `authority/path`; 0 for a bare `/path`. */
@@ -237,14 +256,19 @@ function pathStart(base: string): number {
 
 /** Personal data or a credential, whatever the key: `value` is already decoded. */
 function looksSensitive(value: string): boolean {
-  return (
-    value.includes('@') ||
-    value.includes('eyJ') ||
-    AUTH_SCHEME.test(value) ||
-    MAC.test(value) ||
-    IPV4.test(value) ||
-    IPV6.test(value)
-  );
+  // One pass over the characters decides which patterns can apply at all: numbers and words, the usual
+  // values, need no regular expression.
+  let punctuation = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x40 /* @ */) return true;
+    if (c === 0x3a /* : */ || c === 0x2e /* . */ || c === 0x2d /* - */ || c === 0x20 /* space */ || c === 0x09) {
+      punctuation = true;
+    }
+  }
+  if (value.includes('eyJ')) return true;
+  if (!punctuation) return false;
+  return AUTH_SCHEME.test(value) || MAC.test(value) || IPV4.test(value) || IPV6.test(value);
 }
 
 /** Percent-decodes (and `+` to space) until nothing changes, at most MAX_DECODE_ROUNDS times; never throws. */
