@@ -22,7 +22,8 @@ export interface ZdxOtelOptions extends InstrumentationConfig {
   maxUnknownTemplates?: number;
   /**
    * Query keys whose values are replaced by `REDACTED` in `url.full` and `url.query`, in addition to the
-   * built-in list (credentials, OpenTelemetry's default sensitive keys and ZDX's PII keys). Case-insensitive.
+   * built-in list (credentials, OpenTelemetry's default sensitive keys, ZDX's PII keys, person and device keys;
+   * see docs/security.md). Case-insensitive, and matched in any percent-encoding.
    * Env: `ZDX_OTEL_REDACTED_QUERY_KEYS` (comma-separated).
    */
   redactedQueryKeys?: readonly string[];
