@@ -172,7 +172,9 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
       for (let i = 0; i < pieces.length; i++) {
         const piece = pieces[i]!;
         if (looksSensitive(piece)) return true;
-        if (i < pieces.length - 1 && isSensitiveKey(piece) && pieces.slice(i + 1).join('=') !== '') return true;
+        // The rest after this key is non-empty when there are two more pieces (an `=` at least) or one non-empty.
+        const hasValue = i < pieces.length - 2 || (i === pieces.length - 2 && pieces[i + 1] !== '');
+        if (hasValue && isSensitiveKey(piece)) return true;
       }
     }
     return false;
