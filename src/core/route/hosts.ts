@@ -59,12 +59,23 @@ export function compileHostMatcher(extraHosts?: readonly string[]): HostMatcher 
     table.set(host, { rules, direct: table.get(host)?.direct ?? false });
   }
 
+  // First characters a ZDX host can start with (any case; `[` for IPv6): most other hosts stop at one check.
+  const firstChars = new Uint8Array(128);
+  for (const host of [...table.keys(), 'api.', '[']) {
+    firstChars[host.charCodeAt(0)] = 1;
+    firstChars[host.toUpperCase().charCodeAt(0)] = 1;
+  }
+
   return {
     match(hostname: string, port: number | undefined, path: string): number {
+      const first = hostname.charCodeAt(0);
+      if (first < 128 && firstChars[first] === 0) return -1;
       // The exact name first: clients pass lower-case host names, so normalizing is the rare path.
       let host = hostname;
       let entry = table.get(host);
-      if (entry === undefined && needsNormalizing(hostname)) {
+      if (entry === undefined) {
+        if (isOneApiHost(host)) return isUnder(path, '/zdx') ? 0 : -1;
+        if (!needsNormalizing(host)) return -1;
         host = normalizeHost(hostname);
         entry = table.get(host);
       }
@@ -76,8 +87,8 @@ export function compileHostMatcher(extraHosts?: readonly string[]): HostMatcher 
         }
         if (entry.direct) return 0;
       }
-      if (isOneApiHost(host) && isUnder(path, '/zdx')) return 0;
-      return -1;
+      // An extraHosts entry may name a OneAPI gateway: its other paths are still OneAPI paths.
+      return isOneApiHost(host) && isUnder(path, '/zdx') ? 0 : -1;
     },
   };
 }
