@@ -1,6 +1,7 @@
 /*
  * Decides which requests are ZDX API calls, from hostname, port and path alone. Everything is compiled once at
- * startup; a request to a non-ZDX host costs a character scan and one Map look-up, no allocation.
+ * startup; a request to a non-ZDX host usually costs one character check (at most a character scan and one Map
+ * look-up), and no allocation.
  */
 import { ZdxConfigError } from '../errors.js';
 
