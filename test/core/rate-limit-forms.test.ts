@@ -2,6 +2,7 @@
 // attributes and the remaining gauge must be whole numbers from the right family, and hostile values nothing.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, CLIENTS } from '../support/clients.js';
 import { setupOtel, type OtelHarness } from '../support/otel.js';
@@ -20,6 +21,8 @@ const SETS: Record<string, Record<string, string>> = {
     'X-Ratelimit-Limit-Second': '1e3',
     'X-Ratelimit-Remaining-Second': 'NaN',
     'X-Ratelimit-Remaining-Minute': '99999999999999999999',
+    'X-Ratelimit-Remaining-Hour': '2.5',
+    'X-Ratelimit-Limit-Day': 'Infinity',
     'Retry-After': 'soon',
   },
 };
@@ -77,7 +80,17 @@ describe('rate-limit header forms through every client', () => {
   });
 
   it('records nothing from hostile values: no fraction, negative, huge or NaN reaches an int attribute or the gauge', async () => {
-    for (const client of CLIENTS) await call(client, `http://${hostPort}/v1/devices?set=hostile&c=${CLIENTS.indexOf(client)}`);
+    // The SDK warns when an INT instrument gets a fraction (once per response, issue 10): listen for it.
+    const warnings: string[] = [];
+    const record = (message: string) => warnings.push(message);
+    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+    try {
+      for (const client of CLIENTS) await call(client, `http://${hostPort}/v1/devices?set=hostile&c=${CLIENTS.indexOf(client)}`);
+      await otel.points('zdx.api.rate_limit.remaining');
+    } finally {
+      diag.disable();
+    }
+    expect(warnings).toEqual([]);
     for (const client of CLIENTS) {
       const span = spanFor(`set=hostile&c=${CLIENTS.indexOf(client)}`);
       expect(span, client).toBeDefined();
@@ -88,6 +101,8 @@ describe('rate-limit header forms through every client', () => {
     }
     const gauge = await otel.points('zdx.api.rate_limit.remaining');
     for (const point of gauge) expect(Number.isSafeInteger(point.value) && point.value >= 0, String(point.value)).toBe(true);
-    expect(gauge.some((p) => p.attributes['zdx.rate_limit.window'] === 'minute')).toBe(false);
+    for (const window of ['minute', 'hour', 'day']) {
+      expect(gauge.some((p) => p.attributes['zdx.rate_limit.window'] === window), window).toBe(false);
+    }
   });
 });
