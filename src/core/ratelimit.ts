@@ -2,8 +2,10 @@ import type { ZdxRateLimitFacts, ZdxRateLimitWindow } from './types.js';
 
 /*
  * ZDX documents `RateLimit-Limit/-Remaining/-Reset` (reset as a UTC epoch in seconds), while both ZDX SDKs read
- * the Kong-style `X-Ratelimit-{Limit,Remaining}-Second` pair, and `Retry-After` may come from any proxy in
- * between. Which family a given host sends is not documented, so all of them are read.
+ * the Kong-style `X-Ratelimit-{Limit,Remaining}-Second` pair, the Go OneAPI client reads the unsuffixed
+ * `X-Ratelimit-{Limit,Remaining,Reset}`, and `Retry-After` may come from any proxy in between. Which family a
+ * given host sends is not documented, so all of them are read. Every value is hostile input: anything that is
+ * not exactly what the header is defined to carry is dropped, never repaired into a guess.
  */
 
 const WINDOWS: readonly ZdxRateLimitWindow[] = ['second', 'minute', 'hour', 'day'];
@@ -20,6 +22,9 @@ export const RATE_LIMIT_HEADER_NAMES: readonly string[] = Object.freeze([
   'ratelimit-limit',
   'ratelimit-remaining',
   'ratelimit-reset',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
   'retry-after',
   ...WINDOW_HEADERS.flatMap((w) => [w.limitName, w.remainingName]),
 ]);
@@ -31,9 +36,20 @@ export function isRateLimitHeader(lowerName: string): boolean {
   return HEADER_SET.has(lowerName);
 }
 
-// Below this a RateLimit-Reset value is a delta in seconds (IETF draft style), not an epoch: 1e9 s is 2001-09-09,
-// and no rate-limit window lasts anywhere near 31 years.
+/*
+ * A reset value is either an epoch (ZDX's documented `RateLimit-Reset`) or a delta in seconds (the IETF draft,
+ * and how the Go OneAPI client reads `X-Ratelimit-Reset`). The two ranges cannot overlap in practice:
+ * - below 1e9 it is a delta: 1e9 s is 31.7 years, no rate-limit window lasts that long, and as an epoch it would
+ *   be before 2001-09-09, years before any of these headers existed;
+ * - from 1e9 to below 1e10 it is an epoch in seconds (2001-09-09 to 2286-11-20);
+ * - from 1e10 up it is dropped: as seconds it is past the year 2286, so it is most likely an epoch in
+ *   milliseconds or microseconds, and a unit that cannot be told is never guessed.
+ * The result is always a whole number of epoch seconds: a delta is added to the response time and rounded up,
+ * so the reported reset is never earlier than the server's. A fractional reset is dropped like any other
+ * malformed count (the header is defined as an integer).
+ */
 const EPOCH_THRESHOLD_SECONDS = 1e9;
+const EPOCH_LIMIT_SECONDS = 1e10;
 
 // Digits with an optional fraction; no sign or exponent, so negatives and "1e3" are rejected rather than guessed.
 const NUMBER = /^\d+(?:\.\d+)?$/;
@@ -57,8 +73,25 @@ function toCount(text: string): number | undefined {
   return value <= Number.MAX_SAFE_INTEGER ? value : undefined;
 }
 
-function parseNumberHeader(raw: string | undefined): number | undefined {
-  return raw === undefined ? undefined : toCount(firstValue(raw));
+/**
+ * A whole, non-negative, safe-integer header value, else undefined. Limits, remainders and resets are integers
+ * by definition and end up on INT gauges and int span attributes, so a fraction (`2.5`), a sign, an exponent,
+ * NaN or a value beyond 2^53 - 1 is dropped rather than rounded: such a header is not what it claims to be.
+ * `3.0` is the integer 3 and is kept.
+ */
+function parseIntegerHeader(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = toCount(firstValue(raw));
+  return value !== undefined && Number.isInteger(value) ? value : undefined;
+}
+
+/** A reset header as whole epoch seconds (see EPOCH_THRESHOLD_SECONDS), else undefined. */
+function parseReset(raw: string | undefined, nowMs: number): number | undefined {
+  const reset = parseIntegerHeader(raw);
+  if (reset === undefined || reset >= EPOCH_LIMIT_SECONDS) return undefined;
+  if (reset >= EPOCH_THRESHOLD_SECONDS) return reset;
+  const epoch = Math.ceil(nowMs / 1000 + reset);
+  return Number.isFinite(epoch) ? epoch : undefined;
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -113,8 +146,12 @@ function parseRetryAfter(raw: string, nowMs: number): number | undefined {
  * Reads rate-limit facts from one response's headers. `get` returns a header value by lower-case name
  * (repeated headers joined with ", "); `nowMs` is the response time in epoch milliseconds, used to turn a
  * reset delta or a Retry-After date into epoch seconds / seconds from now. Returns undefined when no value
- * could be read, so the usual header-less response allocates nothing. Never throws: unparseable, negative,
- * non-finite or unsafe (> 2^53 - 1) values are ignored, and of comma-joined values the first is used.
+ * could be read, so the usual header-less response allocates nothing. Never throws: of comma-joined values the
+ * first is used, and anything unreadable is ignored (see `parseIntegerHeader` and `parseReset`).
+ *
+ * `limit`, `remaining` and `resetEpochSeconds` come from `RateLimit-*`; the unsuffixed `X-Ratelimit-*` header
+ * fills a field only when its `RateLimit-*` counterpart is absent: the documented family wins, and a malformed
+ * `RateLimit-*` value is dropped, not replaced by the other family's value.
  */
 export function parseRateLimitHeaders(
   get: (lowerCaseName: string) => string | undefined,
@@ -122,17 +159,14 @@ export function parseRateLimitHeaders(
 ): ZdxRateLimitFacts | undefined {
   let facts: ZdxRateLimitFacts | undefined;
 
-  const limit = parseNumberHeader(get('ratelimit-limit'));
+  const limit = parseIntegerHeader(get('ratelimit-limit') ?? get('x-ratelimit-limit'));
   if (limit !== undefined) (facts ??= {}).limit = limit;
 
-  const remaining = parseNumberHeader(get('ratelimit-remaining'));
+  const remaining = parseIntegerHeader(get('ratelimit-remaining') ?? get('x-ratelimit-remaining'));
   if (remaining !== undefined) (facts ??= {}).remaining = remaining;
 
-  const reset = parseNumberHeader(get('ratelimit-reset'));
-  if (reset !== undefined) {
-    const epoch = reset >= EPOCH_THRESHOLD_SECONDS ? reset : nowMs / 1000 + reset;
-    if (Number.isFinite(epoch)) (facts ??= {}).resetEpochSeconds = epoch;
-  }
+  const reset = parseReset(get('ratelimit-reset') ?? get('x-ratelimit-reset'), nowMs);
+  if (reset !== undefined) (facts ??= {}).resetEpochSeconds = reset;
 
   const retryAfterRaw = get('retry-after');
   if (retryAfterRaw !== undefined) {
@@ -141,8 +175,8 @@ export function parseRateLimitHeaders(
   }
 
   for (const { window, limitName, remainingName } of WINDOW_HEADERS) {
-    const windowLimit = parseNumberHeader(get(limitName));
-    const windowRemaining = parseNumberHeader(get(remainingName));
+    const windowLimit = parseIntegerHeader(get(limitName));
+    const windowRemaining = parseIntegerHeader(get(remainingName));
     if (windowLimit === undefined && windowRemaining === undefined) continue;
     const entry: { limit?: number; remaining?: number } = {};
     if (windowLimit !== undefined) entry.limit = windowLimit;

@@ -22,7 +22,8 @@ export interface ZdxOtelOptions extends InstrumentationConfig {
   maxUnknownTemplates?: number;
   /**
    * Query keys whose values are replaced by `REDACTED` in `url.full` and `url.query`, in addition to the
-   * built-in list (credentials, OpenTelemetry's default sensitive keys and ZDX's PII keys). Case-insensitive.
+   * built-in list (credentials, OpenTelemetry's default sensitive keys, ZDX's PII keys, person and device keys;
+   * see docs/security.md). Case-insensitive, and matched in any percent-encoding.
    * Env: `ZDX_OTEL_REDACTED_QUERY_KEYS` (comma-separated).
    */
   redactedQueryKeys?: readonly string[];
@@ -64,16 +65,23 @@ export interface ZdxStatusInfo {
 /** One rate-limit window reported by the `X-Ratelimit-*-{Second,Minute,Hour,Day}` header family. */
 export type ZdxRateLimitWindow = 'second' | 'minute' | 'hour' | 'day';
 
-/** Rate-limit facts read from one response's headers. Absent fields were not sent. */
+/**
+ * Rate-limit facts read from one response's headers. Absent fields were not sent or could not be read. Every
+ * count and the reset are whole, non-negative safe integers; `retryAfterSeconds` may have a fraction.
+ */
 export interface ZdxRateLimitFacts {
-  /** `RateLimit-Limit`: request ceiling of the current window. */
+  /** `RateLimit-Limit` (or `X-Ratelimit-Limit` when it is absent): request ceiling of the current window. */
   limit?: number;
-  /** `RateLimit-Remaining`: requests left in the current window. */
+  /** `RateLimit-Remaining` (or `X-Ratelimit-Remaining` when it is absent): requests left in the current window. */
   remaining?: number;
-  /** `RateLimit-Reset`: when the window resets, as a UTC epoch in seconds. */
+  /**
+   * `RateLimit-Reset` (or `X-Ratelimit-Reset` when it is absent): when the window resets, as whole UTC epoch
+   * seconds. Values below 1e9 are deltas from the response time (rounded up), 1e9 to 1e10 epochs, larger ones
+   * are dropped.
+   */
   resetEpochSeconds?: number;
   /** `X-Ratelimit-Limit-<Window>` / `X-Ratelimit-Remaining-<Window>`. */
   windows?: Partial<Record<ZdxRateLimitWindow, { limit?: number; remaining?: number }>>;
-  /** `Retry-After`, converted to seconds from now (an HTTP date is turned into a delay). */
+  /** `Retry-After`, converted to seconds from now (an HTTP date is turned into a delay; `13s` is 13). */
   retryAfterSeconds?: number;
 }

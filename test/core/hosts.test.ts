@@ -22,7 +22,9 @@ describe('built-in hosts', () => {
   });
 
   it('matches OneAPI gateways only under /zdx', () => {
-    for (const host of ['api.zsapi.net', 'api.beta.zsapi.net', 'api.eu.zsapi.net', 'api.zscalerthree.zsapi.net']) {
+    const gateways = ['api.zsapi.net', 'api.beta.zsapi.net', 'api.eu.zsapi.net', 'api.zscalerthree.zsapi.net'];
+    // The government clouds' gateways (SDK clouds `gov` and `govus`) carry ZIA and ZPA too.
+    for (const host of [...gateways, 'api.zscalergov.net', 'api.zscalergov.us', 'API.ZscalerGov.US.']) {
       expect(m.match(host, undefined, '/zdx/v1/devices'), host).toBe(0);
       expect(m.match(host, undefined, '/zdx'), host).toBe(0);
       expect(m.match(host, undefined, '/zdx?x=1'), host).toBe(0);
@@ -45,6 +47,11 @@ describe('built-in hosts', () => {
       'api..zsapi.net',
       'x.api.zsapi.net',
       'api.zsapi.net.evil.com',
+      'api.zscalergov.net.evil.com',
+      'x.api.zscalergov.us',
+      'api.eu.zscalergov.net',
+      'zscalergov.net',
+      'api.zscalergov.com',
       'zsapi.net',
       'example.com',
       '',

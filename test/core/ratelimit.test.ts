@@ -11,12 +11,15 @@ function parse(headers: Record<string, string>, nowMs = NOW_MS) {
 }
 
 describe('header names', () => {
-  it('lists the twelve lower-case names read', () => {
+  it('lists the fifteen lower-case names read', () => {
     expect([...RATE_LIMIT_HEADER_NAMES].sort()).toEqual(
       [
         'ratelimit-limit',
         'ratelimit-remaining',
         'ratelimit-reset',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
         'retry-after',
         'x-ratelimit-limit-second',
         'x-ratelimit-remaining-second',
@@ -42,7 +45,7 @@ describe('header names', () => {
 
   it('isRateLimitHeader accepts those names only', () => {
     for (const name of RATE_LIMIT_HEADER_NAMES) expect(isRateLimitHeader(name)).toBe(true);
-    for (const name of ['RateLimit-Limit', 'content-type', 'x-ratelimit-reset', 'x-ratelimit-limit-week', '', 'retry']) {
+    for (const name of ['RateLimit-Limit', 'content-type', 'x-ratelimit-reset-second', 'x-ratelimit-limit-week', '', 'retry']) {
       expect(isRateLimitHeader(name)).toBe(false);
     }
   });
@@ -51,7 +54,7 @@ describe('header names', () => {
 describe('parseRateLimitHeaders', () => {
   it('returns undefined without rate-limit headers', () => {
     expect(parse({})).toBeUndefined();
-    expect(parse({ 'content-type': 'application/json', 'x-ratelimit-reset': '5' })).toBeUndefined();
+    expect(parse({ 'content-type': 'application/json', 'x-ratelimit-reset-second': '5' })).toBeUndefined();
   });
 
   it('returns undefined when every rate-limit header is unreadable', () => {
@@ -68,16 +71,54 @@ describe('parseRateLimitHeaders', () => {
     });
   });
 
-  it('turns a delta reset (IETF draft style) into an epoch', () => {
+  it('turns a delta reset (IETF draft style) into a whole epoch', () => {
     expect(parse({ 'ratelimit-reset': '30' })).toEqual({ resetEpochSeconds: NOW_S + 30 });
     expect(parse({ 'ratelimit-reset': '0' })).toEqual({ resetEpochSeconds: NOW_S });
     expect(parse({ 'ratelimit-reset': '999999999' })).toEqual({ resetEpochSeconds: NOW_S + 999999999 });
     expect(parse({ 'ratelimit-reset': '1000000000' })).toEqual({ resetEpochSeconds: 1e9 });
   });
 
+  it('rounds a delta reset against a fractional response time up to whole seconds', () => {
+    const facts = parse({ 'ratelimit-reset': '30' }, NOW_MS + 250);
+    expect(facts).toEqual({ resetEpochSeconds: NOW_S + 31 });
+    expect(Number.isInteger(facts?.resetEpochSeconds)).toBe(true);
+  });
+
+  it('drops a reset that could be an epoch in milliseconds, and fractional resets', () => {
+    expect(parse({ 'ratelimit-reset': '9999999999' })).toEqual({ resetEpochSeconds: 9999999999 });
+    for (const value of ['10000000000', '1735787100000', '1735787100000000', '30.5', '1735787100.5', '-30', '1e9']) {
+      expect(parse({ 'ratelimit-reset': value }), value).toBeUndefined();
+      expect(parse({ 'x-ratelimit-reset': value }), value).toBeUndefined();
+    }
+    expect(parse({ 'ratelimit-reset': '30.0' })).toEqual({ resetEpochSeconds: NOW_S + 30 });
+  });
+
   it('ignores a delta reset when now is not a number', () => {
     expect(parse({ 'ratelimit-reset': '30' }, Number.NaN)).toBeUndefined();
     expect(parse({ 'ratelimit-reset': '1735787100' }, Number.NaN)).toEqual({ resetEpochSeconds: 1735787100 });
+  });
+
+  it('reads the unsuffixed X-Ratelimit-* family (Go OneAPI client) into the unsuffixed facts', () => {
+    expect(parse({ 'X-Ratelimit-Limit': '100', 'X-Ratelimit-Remaining': '7', 'X-Ratelimit-Reset': '13' })).toEqual({
+      limit: 100,
+      remaining: 7,
+      resetEpochSeconds: NOW_S + 13,
+    });
+    expect(parse({ 'x-ratelimit-reset': '1735787100' })).toEqual({ resetEpochSeconds: 1735787100 });
+  });
+
+  it('lets RateLimit-* win field by field when both families are present', () => {
+    expect(
+      parse({
+        'RateLimit-Limit': '30',
+        'RateLimit-Reset': '1735787100',
+        'X-Ratelimit-Limit': '100',
+        'X-Ratelimit-Remaining': '7',
+        'X-Ratelimit-Reset': '13',
+      }),
+    ).toEqual({ limit: 30, remaining: 7, resetEpochSeconds: 1735787100 });
+    // A malformed RateLimit-* value is dropped, not replaced by the other family's value.
+    expect(parse({ 'RateLimit-Remaining': '2.5', 'X-Ratelimit-Remaining': '7' })).toBeUndefined();
   });
 
   it('reads each X-Ratelimit-*-<Window> pair into windows', () => {
@@ -207,9 +248,21 @@ describe('parseRateLimitHeaders', () => {
     ['12, 12', 12],
     ['10, 10;w=1, 1000;w=3600', 10],
     ['10;w=1', 10],
-    ['2.5', 2.5],
+    ['3.0', 3],
+    ['2.5', undefined],
+    ['0.5', undefined],
+    ['NaN', undefined],
+    ['Infinity', undefined],
+    ['', undefined],
   ])('reads RateLimit-Limit %j as %s', (value, expected) => {
     expect(parse({ 'ratelimit-limit': value })?.limit).toBe(expected);
+  });
+
+  it('never reports a fractional count: limits and remainders for every family and window are whole or absent', () => {
+    for (const name of RATE_LIMIT_HEADER_NAMES.filter((n) => !n.endsWith('reset') && n !== 'retry-after')) {
+      expect(parse({ [name]: '4.5' }), name).toBeUndefined();
+      expect(parse({ [name]: '4' }), name).toBeDefined();
+    }
   });
 
   it('never throws on random input', () => {
@@ -243,6 +296,14 @@ describe('parseRateLimitHeaders', () => {
         expect(Number.isFinite(n)).toBe(true);
         expect(n).toBeGreaterThanOrEqual(0);
       }
+      // Everything but Retry-After lands on int attributes and INT gauges.
+      const integers = [
+        facts.limit,
+        facts.remaining,
+        facts.resetEpochSeconds,
+        ...Object.values(facts.windows ?? {}).flatMap((w) => [w.limit, w.remaining]),
+      ].filter((n) => n !== undefined);
+      for (const n of integers) expect(Number.isSafeInteger(n), String(n)).toBe(true);
     }
     // The loop must exercise the parsing paths, not only the rejections.
     expect(parsed).toBeGreaterThan(100);

@@ -63,26 +63,26 @@ describe('compileRedactor().full', () => {
 
   it('matches keys case-insensitively, percent-decoded and in array form', () => {
     const out = r.full(
-      'https://h/p?EMAILS=x1&e%6Dails=x2&Key_Secret=x3&userids%5B%5D=x4&MAC-ADDRESS=x5&sIg=x6&api-key=x7&SomeToken=x8',
+      'https://h/path?EMAILS=x1&e%6Dails=x2&Key_Secret=x3&userids%5B%5D=x4&MAC-ADDRESS=x5&sIg=x6&api-key=x7&SomeToken=x8',
     );
     for (const v of ['x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8']) expect(out).not.toContain(v);
   });
 
   it('redacts email- and JWT-looking values under any key, and such bare parameters', () => {
-    const out = r.full(`https://h/p?note=carol%40corp.example&x=${JWT}&auth2=Basic+dXNlcjpwYXNz&carol@corp.example`);
+    const out = r.full(`https://h/path?note=carol%40corp.example&x=${JWT}&auth2=Basic+dXNlcjpwYXNz&carol@corp.example`);
     expect(out).not.toContain('carol');
     expect(out).not.toContain('eyJ');
     expect(out).not.toContain('dXNlcjpwYXNz');
-    expect(out).toBe('https://h/p?note=REDACTED&x=REDACTED&auth2=REDACTED&REDACTED');
+    expect(out).toBe('https://h/path?note=REDACTED&x=REDACTED&auth2=REDACTED&REDACTED');
   });
 
   it('does not redact harmless keys by substring accident', () => {
-    const out = r.full('https://h/p?country_code=us&software_key=zoom&metric_name=pft&score_bucket=poor');
-    expect(out).toBe('https://h/p?country_code=us&software_key=zoom&metric_name=pft&score_bucket=poor');
+    const out = r.full('https://h/path?country_code=us&software_key=zoom&metric_name=pft&score_bucket=poor');
+    expect(out).toBe('https://h/path?country_code=us&software_key=zoom&metric_name=pft&score_bucket=poor');
   });
 
   it('splits on ; as well as &', () => {
-    expect(r.full('https://h/p?a=1;token=abc&b=2')).toBe('https://h/p?a=1;token=REDACTED&b=2');
+    expect(r.full('https://h/path?a=1;token=abc&b=2')).toBe('https://h/path?a=1;token=REDACTED&b=2');
   });
 
   it('never throws and redacts even unparseable input', () => {
@@ -95,9 +95,9 @@ describe('compileRedactor().full', () => {
       'https://u:p@',
       'user:hunter2@host/path?x=1',
       'https://u:hunter2@[::1/x',
-      'https://h/p?emails=%E0%A4%A&x=%zz&token=%',
-      'https://h/p?%zz=1&e%6Dails=%E0%A4%A',
-      `https://h/p?${'a=b&'.repeat(50_000)}`,
+      'https://h/path?emails=%E0%A4%A&x=%zz&token=%',
+      'https://h/path?%zz=1&e%6Dails=%E0%A4%A',
+      `https://h/path?${'a=b&'.repeat(50_000)}`,
     ];
     for (const input of inputs) {
       expect(() => r.full(input)).not.toThrow();
@@ -105,8 +105,8 @@ describe('compileRedactor().full', () => {
     }
     expect(r.full('user:hunter2@host/path?x=1')).toBe('REDACTED:REDACTED@host/path?x=1');
     expect(r.full('https://u:hunter2@[::1/x')).not.toContain('hunter2');
-    expect(r.full('https://h/p?emails=%E0%A4%A&x=%zz&token=%')).toBe('https://h/p?emails=REDACTED&x=%zz&token=REDACTED');
-    expect(r.full('https://h/p?%zz=1&e%6Dails=%E0%A4%A')).toBe('https://h/p?%zz=1&e%6Dails=REDACTED');
+    expect(r.full('https://h/path?emails=%E0%A4%A&x=%zz&token=%')).toBe('https://h/path?emails=REDACTED&x=%zz&token=REDACTED');
+    expect(r.full('https://h/path?%zz=1&e%6Dails=%E0%A4%A')).toBe('https://h/path?%zz=1&e%6Dails=REDACTED');
   });
 });
 
@@ -148,17 +148,95 @@ describe('compileRedactor().query', () => {
   });
 });
 
+describe('compileRedactor() on encoded forms', () => {
+  const r = compileRedactor();
+
+  it.each([
+    // instrumentation-http's rewrite of `?a=1;token=SECRET` (node:http, axios, got).
+    ['a=1%3Btoken%3DSECRET', 'a=REDACTED'],
+    ['a=1%3btoken%3dSECRET', 'a=REDACTED'],
+    ['a=1%26token%3DSECRET&b=2', 'a=REDACTED&b=2'],
+    // Double and triple encoding.
+    ['a=1%253Btoken%253DSECRET', 'a=REDACTED'],
+    ['a=1%25253Btoken%25253DSECRET', 'a=REDACTED'],
+    ['e%256Dails=SECRET', 'e%256Dails=REDACTED'],
+    // Encoded keys, `+` and mixed case.
+    ['%74oken=SECRET', '%74oken=REDACTED'],
+    ['Key+Secret=SECRET', 'Key+Secret=REDACTED'],
+    ['ToKeN=SECRET&from=1', 'ToKeN=REDACTED&from=1'],
+    ['X-AMZ-SIGNATURE=SECRET', 'X-AMZ-SIGNATURE=REDACTED'],
+    // A whole `k=v` pair hidden in a key or a flag.
+    ['token%3DSECRET', 'REDACTED'],
+    ['token%3DSECRET=1', 'REDACTED=REDACTED'],
+    ['a=token=SECRET', 'a=REDACTED'],
+    // Values that are personal data under any key.
+    ['x=alice%2540corp.example', 'x=REDACTED'],
+    ['x=Bearer+SECRET', 'x=REDACTED'],
+  ])('%s -> %s', (input, expected) => {
+    expect(r.query(input)).toBe(expected);
+    expect(r.full(`https://api.zdxcloud.net/v1/apps?${input}`)).toBe(`https://api.zdxcloud.net/v1/apps?${expected}`);
+  });
+
+  it('keeps harmless encoded values', () => {
+    expect(r.query('from=1700000000&offset=abc%3D%3D&loc=12%2C13&metric=pft+score')).toBe(
+      'from=1700000000&offset=abc%3D%3D&loc=12%2C13&metric=pft+score',
+    );
+  });
+});
+
+describe('compileRedactor(): MAC, IP and user names', () => {
+  const r = compileRedactor();
+
+  it.each([
+    'aa:bb:cc:dd:ee:ff',
+    'AA-BB-CC-DD-EE-FF',
+    'aabb.ccdd.eeff',
+    'aa%3Abb%3Acc%3Add%3Aee%3Aff',
+    '10.20.30.40',
+    '192.168.1.1%2C10.0.0.1',
+    'fe80::1ff:fe23:4567:890a',
+    '2001:0db8:0000:0000:0000:ff00:0042:8329',
+    '::1',
+  ])('redacts the address %s under a key ZDX does not use, and as a path segment', (value) => {
+    expect(r.query(`device_info=${value}&from=1`)).toBe('device_info=REDACTED&from=1');
+    expect(r.path(`/v1/widgets/${value}/x`)).not.toContain(value);
+  });
+
+  it.each(['user', 'username', 'user_name', 'UserPrincipalName', 'login', 'owner', 'account', 'name', 'upn_email',
+    'hostname', 'device_name', 'mac', 'ip', 'client_ip', 'ip_address', 'phone', 'display-name'])(
+    'redacts the value of the person or device key %s',
+    (key) => {
+      expect(r.query(`${key}=jsmith&from=1`)).toBe(`${key}=REDACTED&from=1`);
+    },
+  );
+
+  it('keeps times, counts and ZDX filters', () => {
+    expect(r.query('from=1700000000&to=1700007200&loc=12&dept=3&geo=7&limit=50&offset=abc&time=12:30:45&metric_name=pft')).toBe(
+      'from=1700000000&to=1700007200&loc=12&dept=3&geo=7&limit=50&offset=abc&time=12:30:45&metric_name=pft',
+    );
+  });
+});
+
 describe('compileRedactor().path', () => {
   const r = compileRedactor();
-  it('redacts path segments that carry an email or a JWT, in url.path and url.full', () => {
-    expect(r.path('/v1/unknown/alice%40example.com/x')).toBe('/v1/unknown/REDACTED/x');
+  it('redacts segments that are neither API words nor ids, in url.path and url.full', () => {
+    expect(r.path('/v1/customthing/jsmith/profile')).toBe('/v1/REDACTED/REDACTED/profile');
+    expect(r.path('/v1/unknown/alice%40example.com/x')).toBe('/v1/REDACTED/REDACTED/REDACTED');
     expect(r.path('/v1/users/bob@example.com')).toBe('/v1/users/REDACTED');
-    expect(r.path('/v1/t/eyJhbGciOiJIUzI1NiJ9.e30.sig/y')).toBe('/v1/t/REDACTED/y');
+    expect(r.path('/v1/t/eyJhbGciOiJIUzI1NiJ9.e30.sig/y')).toBe('/v1/REDACTED/REDACTED/REDACTED');
+    expect(r.path('/v1/devices;token=SECRET/5')).toBe('/v1/REDACTED/5');
+    expect(r.path('/v1/devices%3Btoken%3DSECRET/5')).toBe('/v1/REDACTED/5');
     expect(r.full('https://api.zdxcloud.net/v1/users/bob@example.com?from=1')).toBe('https://api.zdxcloud.net/v1/users/REDACTED?from=1');
     expect(r.full('https://u:p@api.zdxcloud.net/v1/users/bob@example.com')).toBe('https://REDACTED:REDACTED@api.zdxcloud.net/v1/users/REDACTED');
   });
-  it('leaves ordinary paths alone', () => {
+  it('keeps catalog paths with numeric, UUID and long hex ids', () => {
     expect(r.path('/v1/devices/123/apps/4')).toBe('/v1/devices/123/apps/4');
+    expect(r.path('/zdx/v1/devices/1/deeptraces/3f2b8c1e-9d4a-4e2b-8f6a-1c2d3e4f5a6b/top-processes')).toBe(
+      '/zdx/v1/devices/1/deeptraces/3f2b8c1e-9d4a-4e2b-8f6a-1c2d3e4f5a6b/top-processes',
+    );
+    expect(r.path('/v1/alerts/7473160764821179371/affected_devices/')).toBe('/v1/alerts/7473160764821179371/affected_devices/');
+    expect(r.path('//v1//inventory/softwares')).toBe('//v1//inventory/softwares');
     expect(r.full('http://127.0.0.1:8080/zdx/v1/alerts/7473160764821179371')).toBe('http://127.0.0.1:8080/zdx/v1/alerts/7473160764821179371');
+    expect(r.path('/v1/analysis/00c0ffee00c0ffee00c0ffee')).toBe('/v1/analysis/00c0ffee00c0ffee00c0ffee');
   });
 });

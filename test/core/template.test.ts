@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ZDX_ENDPOINTS } from '../../src/core/catalog/endpoints.js';
 import { ZdxConfigError } from '../../src/core/errors.js';
-import { OVERFLOW_TEMPLATE, TemplateRouter, templateFor } from '../../src/core/route/template.js';
+import { OVERFLOW_TEMPLATE, TemplateRouter, templateFor, UNKNOWN_PATH_WORDS } from '../../src/core/route/template.js';
 
 type Ids = Record<string, string>;
 
@@ -51,6 +51,8 @@ const PREFIXES: readonly (readonly [string, string])[] = [
   ['https://api.zdxgov.net', ''],
   ['https://api.zsapi.net', '/zdx'],
   ['https://api.eu.zsapi.net', '/zdx'],
+  ['https://api.zscalergov.net', '/zdx'],
+  ['https://api.zscalergov.us', '/zdx'],
 ];
 
 describe('catalog round trip', () => {
@@ -122,31 +124,51 @@ describe('unknown paths', () => {
   const route = (router: TemplateRouter, path: string) => router.route('api.zdxcloud.net', undefined, path);
 
   it.each([
-    ['/v1/widgets/123456', '/v1/widgets/{id}'],
-    ['/v1/widgets/3f2b8c1e-9d4a-4e2b-8f6a-1c2d3e4f5a6b/parts', '/v1/widgets/{id}/parts'],
-    ['/v1/widgets/deadbeefcafe1234', '/v1/widgets/{id}'],
-    ['/v1/widgets/deadbeef', '/v1/widgets/{id}'],
-    ['/v1/widgets/alice@example.com', '/v1/widgets/{id}'],
-    ['/v1/widgets/alice%40example.com', '/v1/widgets/{id}'],
-    ['/v1/widgets/abcdefghij0123456789', '/v1/widgets/{id}'],
-    ['/v1/widgets/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln', '/v1/widgets/{id}'],
-    ['/v1/widgets/QWxhZGRpbjpvcGVuIHNlc2FtZQ==', '/v1/widgets/{id}'],
-    ['/v1/widgets/Alice', '/v1/widgets/{id}'],
-    ['/v1/widgets/2024-01-01', '/v1/widgets/{id}'],
-    ['/v1/widgets/' + 'a'.repeat(33), '/v1/widgets/{id}'],
-    ['/v1/widgets/{deviceid}', '/v1/widgets/{id}'],
-    ['/v1/devices/123/new-thing', '/v1/devices/{id}/new-thing'],
+    ['/v1/reports/123456', '/v1/reports/{id}'],
+    ['/v1/reports/3f2b8c1e-9d4a-4e2b-8f6a-1c2d3e4f5a6b/details', '/v1/reports/{id}/details'],
+    ['/v1/reports/deadbeefcafe1234', '/v1/reports/{id}'],
+    ['/v1/reports/deadbeef', '/v1/reports/{id}'],
+    ['/v1/reports/alice@example.com', '/v1/reports/{id}'],
+    ['/v1/reports/alice%40example.com', '/v1/reports/{id}'],
+    ['/v1/reports/abcdefghij0123456789', '/v1/reports/{id}'],
+    ['/v1/reports/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln', '/v1/reports/{id}'],
+    ['/v1/reports/QWxhZGRpbjpvcGVuIHNlc2FtZQ==', '/v1/reports/{id}'],
+    ['/v1/reports/Alice', '/v1/reports/{id}'],
+    ['/v1/reports/2024-01-01', '/v1/reports/{id}'],
+    ['/v1/reports/' + 'a'.repeat(33), '/v1/reports/{id}'],
+    ['/v1/reports/{deviceid}', '/v1/reports/{id}'],
+    // Words outside the vocabulary cannot be told from a user name: they become {id} too.
+    ['/v1/widgets/9', '/v1/{id}/{id}'],
+    ['/v1/customthing/jsmith/profile', '/v1/{id}/{id}/profile'],
+    ['/v1/devices/123/new-thing', '/v1/devices/{id}/{id}'],
+    ['/v1/devices/123/top-processes', '/v1/devices/{id}/top-processes'],
+    ['/v1/Devices/5', '/v1/{id}/{id}'],
     ['/v2/devices', '/v2/devices'],
-    ['/zdx/v1/widgets/9', '/v1/widgets/{id}'],
-    ['/v1/widgets/list/', '/v1/widgets/list'],
-    ['//v1//widgets//7?q=alice#x', '/v1/widgets/{id}'],
+    ['/zdx/v1/reports/9', '/v1/reports/{id}'],
+    ['/v1/jsmith/list/', '/v1/{id}/list'],
+    ['//v1//reports//7?q=alice#x', '/v1/reports/{id}'],
     ['/', '/'],
     ['', '/'],
     ['/v1', '/v1'],
     ['/v1/oauth', '/v1/oauth'],
-    ['/a/b/c/d/e/f/g/h/i/j/k', '/a/b/c/d/e/f/g/h/{...}'],
+    ['/a/b/c/d/e/f/g/h/i/j/k', '/{id}/{id}/{id}/{id}/{id}/{id}/{id}/{id}/{...}'],
+    ['/v1/a/b/c/d/e/f/g/h/i', '/v1/{id}/{id}/{id}/{id}/{id}/{id}/{id}/{...}'],
   ])('%s -> %s', (path, expected) => {
     expect(route(new TemplateRouter(), path)).toBe(expected);
+  });
+
+  it('keeps no user word from an unknown path (issue example)', () => {
+    expect(templateFor('GET', 'https://api.zdxcloud.net/v1/customthing/jsmith/profile')).toBe('/v1/{id}/{id}/profile');
+    expect(templateFor('GET', 'https://api.zsapi.net/zdx/v1/users/5/jsmith')).toBe('/v1/users/{id}/{id}');
+  });
+
+  it('keeps only vocabulary and catalog words', () => {
+    for (const word of ['devices', 'web-probes', 'ongoing', 'softwares', 'reports', 'summary']) {
+      expect(UNKNOWN_PATH_WORDS.has(word), word).toBe(true);
+    }
+    for (const word of ['jsmith', 'admin', 'root', 'test', 'me', 'alice', 'Devices', '{id}', '']) {
+      expect(UNKNOWN_PATH_WORDS.has(word), word).toBe(false);
+    }
   });
 
   it('never lets planted ids or personal data through', () => {
@@ -173,14 +195,14 @@ describe('unknown paths', () => {
 
   it('caps distinct unknown templates and then uses the overflow template', () => {
     const router = new TemplateRouter({ maxUnknownTemplates: 3 });
-    expect(route(router, '/v1/aa')).toBe('/v1/aa');
-    expect(route(router, '/v1/bb/1')).toBe('/v1/bb/{id}');
-    expect(route(router, '/v1/cc')).toBe('/v1/cc');
-    expect(route(router, '/v1/dd')).toBe(OVERFLOW_TEMPLATE);
+    expect(route(router, '/v1/reports')).toBe('/v1/reports');
+    expect(route(router, '/v1/jobs/1')).toBe('/v1/jobs/{id}');
+    expect(route(router, '/v1/tasks')).toBe('/v1/tasks');
+    expect(route(router, '/v1/logs')).toBe(OVERFLOW_TEMPLATE);
     expect(OVERFLOW_TEMPLATE).toBe('/{other}');
     // Templates already made keep working, and so do known endpoints.
-    expect(route(router, '/v1/bb/2')).toBe('/v1/bb/{id}');
-    expect(route(router, '/v1/aa')).toBe('/v1/aa');
+    expect(route(router, '/v1/jobs/2')).toBe('/v1/jobs/{id}');
+    expect(route(router, '/v1/reports')).toBe('/v1/reports');
     expect(route(router, '/v1/devices/1')).toBe('/v1/devices/{deviceid}');
     expect(router.unknownTemplateCount).toBe(3);
 
@@ -199,7 +221,7 @@ describe('unknown paths', () => {
 
   it('maxUnknownTemplates 0 sends every unknown path to the overflow template', () => {
     const router = new TemplateRouter({ maxUnknownTemplates: 0 });
-    expect(route(router, '/v1/aa')).toBe(OVERFLOW_TEMPLATE);
+    expect(route(router, '/v1/reports')).toBe(OVERFLOW_TEMPLATE);
     expect(route(router, '/v1/apps')).toBe('/v1/apps');
     expect(router.unknownTemplateCount).toBe(0);
   });
@@ -236,6 +258,14 @@ describe('non-ZDX requests', () => {
     expect(router.route('api.zdxcloud.net.example.com', 443, '/v1/devices')).toBeUndefined();
     expect(templateFor('GET', 'https://example.com/v1/devices')).toBeUndefined();
     expect(templateFor('GET', 'https://api.zsapi.net/zpa/v1/devices')).toBeUndefined();
+    // The government gateways carry ZIA and ZPA too: only /zdx/ is ZDX there.
+    for (const host of ['api.zscalergov.net', 'api.zscalergov.us']) {
+      expect(templateFor('GET', `https://${host}/zia/api/v1/users`), host).toBeUndefined();
+      expect(templateFor('GET', `https://${host}/zpa/mgmtconfig/v1/admin/customers/1/application`), host).toBeUndefined();
+      expect(templateFor('GET', `https://${host}/v1/devices`), host).toBeUndefined();
+      expect(router.route(host, undefined, '/zia/api/v1/status')).toBeUndefined();
+      expect(templateFor('GET', `https://${host}/zdx/v1/devices/5`), host).toBe('/v1/devices/{deviceid}');
+    }
     expect(templateFor('GET', 'ftp://api.zdxcloud.net/v1/devices')).toBeUndefined();
     expect(router.unknownTemplateCount).toBe(0);
   });
@@ -277,6 +307,7 @@ describe('templateFor', () => {
     expect(templateFor('GET', '::')).toBeUndefined();
     expect(templateFor('GET', 'http://')).toBeUndefined();
     expect(templateFor('GET', null as unknown as string)).toBeUndefined();
-    expect(templateFor('GET', `https://api.zdxcloud.net/${'a/'.repeat(100_000)}`)).toBe('/a/a/a/a/a/a/a/a/{...}');
+    expect(templateFor('GET', `https://api.zdxcloud.net/${'a/'.repeat(100_000)}`)).toBe(`${'/{id}'.repeat(8)}/{...}`);
+    expect(templateFor('GET', `https://api.zdxcloud.net/${'list/'.repeat(100_000)}`)).toBe(`${'/list'.repeat(8)}/{...}`);
   });
 });

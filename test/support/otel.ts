@@ -49,7 +49,15 @@ export interface OtelHarness {
   shutdown(): Promise<void>;
 }
 
-export function setupOtel(options: { zdx?: ZdxOtelOptions; sampler?: Sampler; tracing?: boolean } = {}): OtelHarness {
+export interface OtelOptions {
+  zdx?: ZdxOtelOptions;
+  sampler?: Sampler;
+  tracing?: boolean;
+  /** Header names the http and undici instrumentations capture as span attributes (off by default, as in the SDK). */
+  captureHeaders?: { request?: string[]; response?: string[] };
+}
+
+export function setupOtel(options: OtelOptions = {}): OtelHarness {
   const exporter = new InMemorySpanExporter();
   const tracing = options.tracing !== false;
   const tracerProvider = new TracerProvider({
@@ -64,10 +72,14 @@ export function setupOtel(options: { zdx?: ZdxOtelOptions; sampler?: Sampler; tr
   if (tracing) trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
 
+  const captured = options.captureHeaders;
+  const headerLists = { requestHeaders: captured?.request ?? [], responseHeaders: captured?.response ?? [] };
+  const httpHeaders = captured ? { headersToSpanAttributes: { client: headerLists } } : {};
+  const undiciHeaders = captured ? { headersToSpanAttributes: headerLists } : {};
   const instrumentations = [
     new ZdxInstrumentation(options.zdx),
     // Client side only, as zdx-otel/register does: the test servers live in this process too.
-    ...(tracing ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()] : []),
+    ...(tracing ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, ...httpHeaders }), new UndiciInstrumentation(undiciHeaders)] : []),
   ];
   const unregister = registerInstrumentations({
     instrumentations,

@@ -1,6 +1,7 @@
 /*
  * Decides which requests are ZDX API calls, from hostname, port and path alone. Everything is compiled once at
- * startup; a request to a non-ZDX host costs a character scan and a couple of Set/Map look-ups, no allocation.
+ * startup; a request to a non-ZDX host usually costs one character check (at most a character scan and one Map
+ * look-up), and no allocation.
  */
 import { ZdxConfigError } from '../errors.js';
 
@@ -17,6 +18,11 @@ export const ZDX_DIRECT_HOSTS: readonly string[] = Object.freeze([
  * `/zdx` are ZDX calls there.
  */
 const ONEAPI_ROOT = 'api.zsapi.net';
+/**
+ * The government clouds' OneAPI gateways (SDK clouds `gov` and `govus`). Like `api.zsapi.net` they carry ZIA and
+ * ZPA traffic too, so only paths under `/zdx` are ZDX calls.
+ */
+export const ONEAPI_GOV_HOSTS: readonly string[] = Object.freeze(['api.zscalergov.net', 'api.zscalergov.us']);
 const ONEAPI_PREFIX = 'api.';
 const ONEAPI_SUFFIX = '.zsapi.net';
 
@@ -40,34 +46,63 @@ interface ExtraRule {
 const ACCEPTED =
   'accepted forms are "host", "host:port", "http(s)://host[:port]" and "http(s)://host[:port]/base/path"';
 
+/** What one exact host name means: its `extraHosts` rules (longest base first), and whether it is a direct host. */
+interface HostEntry {
+  readonly rules: readonly ExtraRule[];
+  readonly direct: boolean;
+}
+
 export function compileHostMatcher(extraHosts?: readonly string[]): HostMatcher {
-  const direct = new Set(ZDX_DIRECT_HOSTS);
-  const extras = compileExtraHosts(extraHosts);
+  // One map for direct and extra hosts, so a request costs a single look-up before the OneAPI name check.
+  const table = new Map<string, HostEntry>();
+  for (const host of ZDX_DIRECT_HOSTS) table.set(host, { rules: [], direct: true });
+  for (const [host, rules] of compileExtraHosts(extraHosts)) {
+    table.set(host, { rules, direct: table.get(host)?.direct ?? false });
+  }
+
+  // First characters a ZDX host can start with (any case; `[` for IPv6): most other hosts stop at one check.
+  const firstChars = new Uint8Array(128);
+  for (const host of [...table.keys(), 'api.', '[']) {
+    firstChars[host.charCodeAt(0)] = 1;
+    firstChars[host.toUpperCase().charCodeAt(0)] = 1;
+  }
 
   return {
     match(hostname: string, port: number | undefined, path: string): number {
-      const host = needsNormalizing(hostname) ? normalizeHost(hostname) : hostname;
-      if (extras.size > 0) {
-        const rules = extras.get(host);
-        if (rules !== undefined) {
-          for (const rule of rules) {
-            if (portMatches(rule.port, port) && isUnder(path, rule.base)) return rule.base.length;
-          }
-        }
+      const first = hostname.charCodeAt(0);
+      if (first < 128 && firstChars[first] === 0) return -1;
+      // The exact name first: clients pass lower-case host names, so normalizing is the rare path.
+      let host = hostname;
+      let entry = table.get(host);
+      if (entry === undefined) {
+        if (isOneApiHost(host)) return isUnder(path, '/zdx') ? 0 : -1;
+        if (!needsNormalizing(host)) return -1;
+        host = normalizeHost(hostname);
+        entry = table.get(host);
       }
-      if (direct.has(host)) return 0;
-      if (isOneApiHost(host) && isUnder(path, '/zdx')) return 0;
-      return -1;
+      if (entry !== undefined) {
+        const rules = entry.rules;
+        for (let i = 0; i < rules.length; i++) {
+          const rule = rules[i]!;
+          if (portMatches(rule.port, port) && isUnder(path, rule.base)) return rule.base.length;
+        }
+        if (entry.direct) return 0;
+      }
+      // An extraHosts entry may name a OneAPI gateway: its other paths are still OneAPI paths.
+      return isOneApiHost(host) && isUnder(path, '/zdx') ? 0 : -1;
     },
   };
 }
 
+/** Upper case, a trailing dot or IPv6 brackets; checked by character so the usual host costs no builtin call. */
 function needsNormalizing(hostname: string): boolean {
-  for (let i = 0; i < hostname.length; i++) {
+  const n = hostname.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
     const c = hostname.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) return true;
   }
-  return hostname.endsWith('.') || hostname.startsWith('[');
+  return hostname.charCodeAt(n - 1) === 0x2e /* . */ || hostname.charCodeAt(0) === 0x5b; /* [ */
 }
 
 function normalizeHost(hostname: string): string {
@@ -86,14 +121,18 @@ function portMatches(rulePort: number | undefined, port: number | undefined): bo
 /** Whether `path` is `base` itself or below it (a query or fragment may follow directly). */
 function isUnder(path: string, base: string): boolean {
   if (base.length === 0) return true;
-  if (!path.startsWith(base)) return false;
+  if (path.length < base.length) return false;
+  // By character: bases are short, and startsWith costs more than the few characters it compares.
+  for (let i = 0; i < base.length; i++) if (path.charCodeAt(i) !== base.charCodeAt(i)) return false;
   if (path.length === base.length) return true;
   const next = path.charCodeAt(base.length);
   return next === 0x2f /* / */ || next === 0x3f /* ? */ || next === 0x23 /* # */;
 }
 
 function isOneApiHost(host: string): boolean {
-  if (host === ONEAPI_ROOT) return true;
+  // `api.` checked by character first: most hosts a service calls fail here without a builtin call.
+  if (host.length <= ONEAPI_SUFFIX.length || host.charCodeAt(0) !== 0x61 || host.charCodeAt(3) !== 0x2e) return false;
+  if (host === ONEAPI_ROOT || host === ONEAPI_GOV_HOSTS[0] || host === ONEAPI_GOV_HOSTS[1]) return true;
   const end = host.length - ONEAPI_SUFFIX.length;
   if (end <= ONEAPI_PREFIX.length || !host.startsWith(ONEAPI_PREFIX) || !host.endsWith(ONEAPI_SUFFIX)) return false;
   // Exactly one label between `api.` and `.zsapi.net`.

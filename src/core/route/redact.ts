@@ -1,14 +1,23 @@
 /*
- * Redaction of `url.full` and `url.query` for ZDX spans. Works on strings only (no URL parsing), so malformed
- * input can neither throw nor slip through unredacted because a parser gave up.
+ * Redaction of `url.full`, `url.query` and `url.path` for ZDX spans. Works on strings only (no URL parsing), so
+ * malformed input can neither throw nor slip through unredacted because a parser gave up. The rules are listed
+ * in docs/security.md; in short:
  *
- * A query value is replaced by `REDACTED` (its key is kept) when
- * - its key, percent-decoded, cut at `[` (`emails[]`, `userids[0]`), lower-cased and with `-`, `_` and `.`
- *   removed, is one of SENSITIVE_KEYS or the configured extra keys, or contains one of SENSITIVE_KEY_PARTS;
- * - or the value itself looks like personal data or a credential under any key: it contains `@` (emails),
- *   `eyJ` (the start of a base64 JSON header: JWTs), or starts with an HTTP auth scheme (`Bearer ...`).
- * A parameter without `=` whose name looks like such a value is replaced by `REDACTED` as a whole.
+ * Query. Parameters are split on `&` and `;` (some servers treat `;` as a separator). Each parameter is then
+ * percent-decoded (`+` as a space) repeatedly, up to MAX_DECODE_ROUNDS times, so double encoding does not hide
+ * anything, and the decoded text is split again on `&`, `;` and `=`: instrumentation-http rewrites
+ * `?a=1;token=x` as `a=1%3Btoken%3Dx`, which must not hide the token. A parameter is `key=REDACTED` (or
+ * `REDACTED` as a whole when its key is suspicious itself) when anything in it
+ * - is a key that, cut at `[` (`emails[]`), lower-cased and without `-`, `_`, `.` and spaces, is one of
+ *   SENSITIVE_KEYS or the configured extra keys, or contains one of SENSITIVE_KEY_PARTS, with a non-empty value;
+ * - or looks like personal data or a credential under any key (see `looksSensitive`): an email (`@`), a JWT
+ *   (`eyJ`), an HTTP auth value (`Bearer ...`), a MAC address, an IPv4 or IPv6 address.
+ *
+ * Path. A segment is kept only when, decoded, it is a word of PATH_WORDS (the catalog's words and a fixed API
+ * vocabulary, as for templates) or an id (digits, a UUID, 16+ hex digits); anything else (a user or host name, an
+ * email, an address, a token, `;key=value` parameters) becomes `REDACTED`.
  */
+import { PATH_WORDS } from '../catalog/words.js';
 import { ZdxConfigError } from '../errors.js';
 
 export const REDACTED = 'REDACTED';
@@ -42,9 +51,24 @@ const SENSITIVE_KEYS: readonly string[] = [
   // OAuth authorization `code` and Google-style `key`. (`country_code` or `software_key` stay visible.)
   'code',
   'key',
+  // Personal data and device identity under keys ZDX does not use (too short or too common for substrings).
+  'name',
+  'uid',
+  'mac',
+  'ip',
+  'host',
+  'clientip',
+  'remoteip',
+  'publicip',
+  'privateip',
+  'sourceip',
+  'srcip',
 ];
 
-/** Substrings of a normalized key that mark it as a credential. `auth` covers authorization, oauth, auth_token. */
+/**
+ * Substrings of a normalized key that mark it as a credential or personal data. `auth` covers authorization,
+ * oauth, auth_token; `user` covers username, user_name, userid; `mail` covers email, mailbox.
+ */
 const SENSITIVE_KEY_PARTS: readonly string[] = [
   'token',
   'secret',
@@ -59,22 +83,52 @@ const SENSITIVE_KEY_PARTS: readonly string[] = [
   'assertion',
   'jwt',
   'privatekey',
+  'user',
+  'mail',
+  'login',
+  'account',
+  'owner',
+  'principal',
+  'phone',
+  'fullname',
+  'firstname',
+  'lastname',
+  'displayname',
+  'hostname',
+  'devicename',
+  'macaddr',
+  'ipaddr',
+  'ipv4',
+  'ipv6',
 ];
+
+/** Rounds of percent-decoding before a value is judged: enough for double and triple encoding. */
+const MAX_DECODE_ROUNDS = 4;
+/** Query keys whose verdict is remembered per redactor. */
+const KEY_CACHE_SIZE = 256;
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const AUTH_SCHEME = /^\s*(bearer|basic|digest|negotiate)\s/i;
+// aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff (one separator throughout) and Cisco's aabb.ccdd.eeff.
+const MAC = /(?:^|[^0-9a-f])(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?![0-9a-f])/i;
+// Dotted quads (a version string like 1.2.3.4 is redacted too: cheaper than a leak).
+const IPV4 = /(?:^|[^\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d])/;
+// The full eight-group form, or any form compressed with `::` (times like 12:30:45 are not addresses).
+const IPV6 = /(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|[0-9a-f]{0,4}::[0-9a-f]{0,4}/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LONG_HEX = /^[0-9a-f]{16,}$/i;
 
 export interface Redactor {
-  /** `url.full`: userinfo becomes `REDACTED:REDACTED@`, sensitive query values `REDACTED`, the fragment is dropped. */
+  /** `url.full`: userinfo becomes `REDACTED:REDACTED@`, path and query as below, the fragment is dropped. */
   full(url: string): string;
   /** `url.query`: a query string with or without `?`, returned without it. */
   query(query: string): string;
-  /** `url.path`: path segments that look like personal data or a credential (an email, a JWT) become `REDACTED`. */
+  /** `url.path`: segments that are neither API words nor ids become `REDACTED`. */
   path(path: string): string;
 }
 
 function normalizeKey(key: string): string {
-  return key.toLowerCase().replace(/[-_.]/g, '');
+  return key.toLowerCase().replace(/[-_.\s]/g, '');
 }
 
 export function compileRedactor(extraKeys?: readonly string[]): Redactor {
@@ -89,13 +143,51 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     exact.add(normalizeKey(key.trim()));
   }
 
-  const isSensitiveKey = (rawKey: string): boolean => {
-    let key = decode(rawKey);
+  // Keys repeat (`from`, `to`, `offset` on every call), so their verdicts are remembered; bounded, never grows
+  // with hostile input beyond KEY_CACHE_SIZE entries.
+  const verdicts = new Map<string, boolean>();
+
+  /** `key` is already decoded. */
+  const isSensitiveKey = (decodedKey: string): boolean => {
+    const known = verdicts.get(decodedKey);
+    if (known !== undefined) return known;
+    let key = decodedKey;
     const bracket = key.indexOf('[');
     if (bracket >= 0) key = key.slice(0, bracket);
-    key = normalizeKey(key.trim());
-    if (exact.has(key)) return true;
-    return SENSITIVE_KEY_PARTS.some((part) => key.includes(part));
+    key = normalizeKey(key);
+    const verdict = exact.has(key) || SENSITIVE_KEY_PARTS.some((part) => key.includes(part));
+    if (verdicts.size >= KEY_CACHE_SIZE) verdicts.clear();
+    verdicts.set(decodedKey, verdict);
+    return verdict;
+  };
+
+  /**
+   * Whether a decoded parameter (which may hide further `k=v` pairs) holds anything sensitive. Every piece
+   * between `&`, `;` and `=` is a value; every piece followed by `=` and a non-empty rest is also a key.
+   */
+  const holdsSensitive = (decoded: string): boolean => {
+    const pairs = decoded.includes('&') || decoded.includes(';') ? decoded.split(/[&;]/) : [decoded];
+    for (const pair of pairs) {
+      const pieces = pair.split('=');
+      for (let i = 0; i < pieces.length; i++) {
+        const piece = pieces[i]!;
+        if (looksSensitive(piece)) return true;
+        // The rest after this key is non-empty when there are two more pieces (an `=` at least) or one non-empty.
+        const hasValue = i < pieces.length - 2 || (i === pieces.length - 2 && pieces[i + 1] !== '');
+        if (hasValue && isSensitiveKey(piece)) return true;
+      }
+    }
+    return false;
+  };
+
+  const redactParam = (param: string): string => {
+    if (param === '' || !holdsSensitive(decodeFully(param))) return param;
+    const eq = param.indexOf('=');
+    if (eq < 0) return REDACTED;
+    const rawKey = param.slice(0, eq);
+    const key = decodeFully(rawKey);
+    // Keep the key when it is a plain name; a key that hides pairs or reads like a secret goes too.
+    return /[=&;]/.test(key) || looksSensitive(key) ? `${REDACTED}=${REDACTED}` : `${rawKey}=${REDACTED}`;
   };
 
   const query = (input: string): string => {
@@ -103,10 +195,9 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     const hash = q.indexOf('#');
     if (hash >= 0) q = q.slice(0, hash);
     if (q === '') return '';
-    // `;` is split on too: some servers treat it as a separator, so `a=1;token=x` must not hide a token.
     return q
       .split(/([&;])/)
-      .map((part, i) => (i % 2 === 1 ? part : redactParam(part, isSensitiveKey)))
+      .map((part, i) => (i % 2 === 1 ? part : redactParam(part)))
       .join('');
   };
 
@@ -124,11 +215,36 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
   return { full, query, path };
 }
 
-// ZDX puts no personal data in paths, but an application can (an unknown endpoint, a user id typed as an
-// email), and url.full/url.path would carry it verbatim.
+/**
+ * ZDX puts no personal data in paths, but an application can (an unknown endpoint, a user name where an id
+ * belongs), and url.full/url.path would carry it verbatim. Words cannot be told from names, so a segment stays
+ * only when it is a known API word or an id.
+ */
 function path(input: string): string {
-  if (!input.includes('@') && !input.includes('%40') && !input.includes('eyJ')) return input;
-  return input.split('/').map((segment) => (looksSensitive(segment) ? REDACTED : segment)).join('/');
+  const segments = input.split('/');
+  let changed = false;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment === '' || keepSegment(segment)) continue;
+    segments[i] = REDACTED;
+    changed = true;
+  }
+  return changed ? segments.join('/') : input;
+}
+
+function keepSegment(raw: string): boolean {
+  if (PATH_WORDS.has(raw) || isDigits(raw)) return true;
+  const segment = decodeFully(raw);
+  return PATH_WORDS.has(segment) || isDigits(segment) || UUID.test(segment) || LONG_HEX.test(segment);
+}
+
+function isDigits(segment: string): boolean {
+  if (segment.length === 0) return false;
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 /** Index of the path in `[scheme:]//authority/path` or `authority/path`; 0 for a bare `/path`. */
@@ -140,25 +256,37 @@ function pathStart(base: string): number {
   return slash < 0 ? base.length : slash;
 }
 
-function redactParam(param: string, isSensitiveKey: (key: string) => boolean): string {
-  if (param === '') return param;
-  const eq = param.indexOf('=');
-  if (eq < 0) return looksSensitive(param) ? REDACTED : param;
-  const key = param.slice(0, eq);
-  const value = param.slice(eq + 1);
-  if (looksSensitive(key)) return `${REDACTED}=${REDACTED}`;
-  if (value === '') return param;
-  return isSensitiveKey(key) || looksSensitive(value) ? `${key}=${REDACTED}` : param;
+/** Personal data or a credential, whatever the key: `value` is already decoded. */
+function looksSensitive(value: string): boolean {
+  // One pass over the characters decides which patterns can apply at all: numbers and words, the usual
+  // values, need no regular expression.
+  let punctuation = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x40 /* @ */) return true;
+    if (c === 0x3a /* : */ || c === 0x2e /* . */ || c === 0x2d /* - */ || c === 0x20 /* space */ || c === 0x09) {
+      punctuation = true;
+    }
+  }
+  if (value.includes('eyJ')) return true;
+  if (!punctuation) return false;
+  return AUTH_SCHEME.test(value) || MAC.test(value) || IPV4.test(value) || IPV6.test(value);
 }
 
-function looksSensitive(raw: string): boolean {
-  const value = decode(raw);
-  return value.includes('@') || value.includes('eyJ') || AUTH_SCHEME.test(value);
+/** Percent-decodes (and `+` to space) until nothing changes, at most MAX_DECODE_ROUNDS times; never throws. */
+function decodeFully(raw: string): string {
+  let value = raw;
+  for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
+    if (!value.includes('%') && !value.includes('+')) return value;
+    const next = decodeOnce(value);
+    if (next === value) return value;
+    value = next;
+  }
+  return value;
 }
 
-/** Form-style decoding that never throws; undecodable `%` sequences are left as they are. */
-function decode(raw: string): string {
-  if (!raw.includes('%') && !raw.includes('+')) return raw;
+/** Form-style decoding; undecodable `%` sequences (bad UTF-8, `%zz`) are left as they are. */
+function decodeOnce(raw: string): string {
   const spaced = raw.replace(/\+/g, ' ');
   try {
     return decodeURIComponent(spaced);
