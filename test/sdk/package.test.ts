@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../../src/core/version.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   name: string; version: string; exports: Record<string, Record<string, { types: string; default: string }> | string>;
   peerDependencies: Record<string, string>; dependencies: Record<string, string>; engines: { node: string };
+  typesVersions: Record<string, Record<string, string[]>>; files: string[];
 };
 
 describe('the published package', () => {
@@ -24,12 +26,29 @@ describe('the published package', () => {
     }
   });
   it('keeps @opentelemetry/api a peer, and ships what the register entry starts', () => {
-    expect(pkg.peerDependencies['@opentelemetry/api']).toBe('^1.10.0');
+    expect(pkg.peerDependencies['@opentelemetry/api']).toBe('^1.9.0');
     expect(pkg.dependencies['@opentelemetry/api']).toBeUndefined();
     for (const dep of ['@opentelemetry/sdk-node', '@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-undici',
       '@opentelemetry/exporter-metrics-otlp-http', '@opentelemetry/exporter-metrics-otlp-proto', '@opentelemetry/exporter-prometheus']) {
       expect(pkg.dependencies[dep], dep).toBeDefined();
     }
     expect(pkg.engines.node).toBe('>=22.15.0');
+  });
+  it('maps every subpath entry for TypeScript\'s legacy node resolution to a built declaration file', () => {
+    const subpaths = Object.keys(pkg.exports).filter((e) => e !== '.' && e !== './package.json').map((e) => e.slice(2));
+    expect(Object.keys(pkg.typesVersions['*']!).sort()).toEqual(subpaths.sort());
+    for (const [subpath, [target]] of Object.entries(pkg.typesVersions['*']!)) {
+      expect(target, subpath).toBe((pkg.exports[`./${subpath}`] as Record<string, { types: string }>).require!.types);
+    }
+  });
+  it('ships source maps that carry their sources (src/ is not shipped)', () => {
+    expect(pkg.files).not.toContain('src');
+    const maps = readdirSync(new URL('../../dist', import.meta.url), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(20);
+    for (const file of maps) {
+      const map = JSON.parse(readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+      expect(map.sourcesContent?.length, file).toBe(map.sources.length);
+      expect(map.sourcesContent?.every((s) => s.length > 0), path.basename(file)).toBe(true);
+    }
   });
 });
