@@ -11,12 +11,15 @@ afterEach(() => {
 /** Replaces process.env with a copy that counts reads of ZDX_OTEL_* variables. */
 function countingEnv(values: Record<string, string>): { reads: () => number } {
   let reads = 0;
-  process.env = new Proxy({ ...realEnv, ...values }, {
-    get(target, key) {
-      if (typeof key === 'string' && key.startsWith('ZDX_OTEL_')) reads++;
-      return target[key as string];
+  process.env = new Proxy(
+    { ...realEnv, ...values },
+    {
+      get(target, key) {
+        if (typeof key === 'string' && key.startsWith('ZDX_OTEL_')) reads++;
+        return target[key as string];
+      },
     },
-  });
+  );
   return { reads: () => reads };
 }
 
@@ -27,7 +30,9 @@ describe('zdxOtel(options): wire once', () => {
     expect(zdx.instrumentations[0]).toBeInstanceOf(ZdxInstrumentation);
     expect(zdx.spanProcessors).toHaveLength(1);
     expect(zdx.spanProcessors[0]).toBeInstanceOf(ZdxSpanProcessor);
-    expect(JSON.stringify(zdx.views)).toBe(JSON.stringify(zdxViews({ durationBuckets: [0.5, 5], cardinalityLimit: 77 })));
+    expect(JSON.stringify(zdx.views)).toBe(
+      JSON.stringify(zdxViews({ durationBuckets: [0.5, 5], cardinalityLimit: 77 })),
+    );
     zdx.instrumentations[0]?.disable();
   });
 
@@ -50,14 +55,21 @@ describe('zdxOtel(options): wire once', () => {
     zdx.instrumentations[0]?.disable();
     process.env = realEnv; // changed after wiring: the parts keep what they were built with
     const exporter = new InMemorySpanExporter();
-    const tracer = new TracerProvider({ spanProcessors: [...zdx.spanProcessors, new SimpleSpanProcessor({ exporter })] }).getTracer('t');
-    tracer.startSpan('GET', {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        'http.request.method': 'GET', 'server.address': 'gw.example.net', 'server.port': 443,
-        'url.full': 'https://gw.example.net/v1/devices/9', 'http.response.status_code': 200,
-      },
-    }).end();
+    const tracer = new TracerProvider({
+      spanProcessors: [...zdx.spanProcessors, new SimpleSpanProcessor({ exporter })],
+    }).getTracer('t');
+    tracer
+      .startSpan('GET', {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': 'GET',
+          'server.address': 'gw.example.net',
+          'server.port': 443,
+          'url.full': 'https://gw.example.net/v1/devices/9',
+          'http.response.status_code': 200,
+        },
+      })
+      .end();
     expect(exporter.getFinishedSpans()[0]?.name).toBe('GET /v1/devices/{deviceid}');
   });
 

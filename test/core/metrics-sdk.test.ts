@@ -13,8 +13,9 @@ describe('the sdk-metrics values the Views use', () => {
     const inherited = Object.assign(Object.create({ a: 'inherited' }), { b: 2 });
     for (const attributes of [input, inherited, {}]) {
       const names = ['a', 'b', 'toString', 'missing'];
-      expect(createAllowListAttributesProcessor(names).process(attributes, undefined as never))
-        .toEqual(sdk.createAllowListAttributesProcessor(names).process(attributes, undefined as never));
+      expect(createAllowListAttributesProcessor(names).process(attributes, undefined as never)).toEqual(
+        sdk.createAllowListAttributesProcessor(names).process(attributes, undefined as never),
+      );
     }
     expect(createAllowListAttributesProcessor(['a']).process(input, undefined as never)).toEqual({ a: 1 });
   });

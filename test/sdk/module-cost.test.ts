@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/run-app.js';
 
 // Packages that belong to an SDK start-up, never to the core: the Node SDK bundle, exporters, OTLP, logs.
-const SDK_ONLY = /\/node_modules\/(?:@opentelemetry\/(?:sdk-node|sdk-logs|api-logs|exporter-[^/]+|otlp-[^/]+)|@grpc\/[^/]+|protobufjs)\//;
+const SDK_ONLY =
+  /\/node_modules\/(?:@opentelemetry\/(?:sdk-node|sdk-logs|api-logs|exporter-[^/]+|otlp-[^/]+)|@grpc\/[^/]+|protobufjs)\//;
 
 function loadedBy(how: 'require' | 'import', specifier: string): string[] {
   const script = `

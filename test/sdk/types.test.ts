@@ -11,7 +11,9 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 describe('published types', () => {
   it('type-check for ESM (.mts) and CommonJS (.cts) consumers through the exports map, and reject misuse', () => {
     // The fixtures import 'zdx-otel' by name: package self-reference resolves it to dist/ and its .d.ts files.
-    const result = spawnSync(process.execPath, [tsc, '-p', `${ROOT}test/fixtures/types/tsconfig.json`], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [tsc, '-p', `${ROOT}test/fixtures/types/tsconfig.json`], {
+      encoding: 'utf8',
+    });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
@@ -23,14 +25,23 @@ describe('published types', () => {
       mkdirSync(path.join(app, 'node_modules'));
       symlinkSync(ROOT, path.join(app, 'node_modules', 'zdx-otel'), 'dir');
       copyFileSync(path.join(ROOT, 'test/fixtures/types-legacy/consumer.ts'), path.join(app, 'consumer.ts'));
-      writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
-        compilerOptions: {
-          module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '5.0', target: 'ES2023', strict: true,
-          noEmit: true, noUncheckedSideEffectImports: true, // so `import 'zdx-otel/register'` must resolve too
-          typeRoots: [path.join(ROOT, 'node_modules/@types')], types: ['node'],
-        },
-        files: ['consumer.ts'],
-      }));
+      writeFileSync(
+        path.join(app, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'commonjs',
+            moduleResolution: 'node10',
+            ignoreDeprecations: '5.0',
+            target: 'ES2023',
+            strict: true,
+            noEmit: true,
+            noUncheckedSideEffectImports: true, // so `import 'zdx-otel/register'` must resolve too
+            typeRoots: [path.join(ROOT, 'node_modules/@types')],
+            types: ['node'],
+          },
+          files: ['consumer.ts'],
+        }),
+      );
       const result = spawnSync(process.execPath, [tsc, '-p', path.join(app, 'tsconfig.json')], { encoding: 'utf8' });
       expect(result.stdout + result.stderr).toBe('');
       expect(result.status).toBe(0);
