@@ -7,7 +7,7 @@
  * Slow (real installs from the registry): CI tier.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,14 +92,19 @@ describe.each(LINES)(
     let before: Map<string, Set<string>>;
     let added: { status: number | null; output: string };
     let receiver: OtlpReceiver;
+    let other: OtlpReceiver; // for the register entry's run
 
-    afterAll(() => receiver?.close());
+    afterAll(async () => {
+      await receiver?.close();
+      await other?.close();
+    });
 
     beforeAll(async () => {
       receiver = await startOtlpReceiver();
+      other = await startOtlpReceiver();
       app = path.join(work, `app-${line}`);
       rmSync(app, { recursive: true, force: true });
-      spawnSync('mkdir', [app]);
+      mkdirSync(app);
       writeFileSync(
         path.join(app, 'package.json'),
         JSON.stringify({ name: `app-${line}`, version: '1.0.0', private: true }),
@@ -108,7 +113,9 @@ describe.each(LINES)(
       expect(base.status, base.output).toBe(0);
       before = otelVersions(app);
       added = npm(['install', ...NPM_FLAGS, tarball], app);
-      copyFileSync(path.join(ROOT, 'test/fixtures/compat/own-sdk-app.cjs'), path.join(app, 'own-sdk-app.cjs'));
+      for (const file of ['own-sdk-app.cjs', 'register-app.cjs']) {
+        copyFileSync(path.join(ROOT, 'test/fixtures/compat', file), path.join(app, file));
+      }
     }, 300_000);
 
     it('adds zdx-otel with npm install: no ERESOLVE, no new version of any @opentelemetry/* package it had', () => {
@@ -165,6 +172,26 @@ describe.each(LINES)(
       }
       expect(spans.filter((s) => String(s.attributes['url.full']).includes('/devices/7'))).toHaveLength(4);
       expect(spans.filter((s) => String(s.attributes['url.full']).includes('/devices/8'))).toHaveLength(4);
+    });
+
+    it('runs node --require zdx-otel/register with the packages of its own line', async () => {
+      const r = runApp(
+        ['--require', 'zdx-otel/register', 'register-app.cjs'],
+        {
+          ZDX_URL: zdx.url,
+          ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+          OTEL_EXPORTER_OTLP_ENDPOINT: other.url,
+        },
+        app,
+      );
+      const { code } = await exited(r, 30_000);
+      expect(r.stderr()).toBe('');
+      expect(code).toBe(0);
+      const points = other.latest('zdx.api.requests');
+      const total = (status: number) =>
+        points.filter((p) => p.attributes['http.response.status_code'] === status).reduce((n, p) => n + p.value, 0);
+      expect([total(200), total(429)]).toEqual([2, 2]);
+      expect(other.spans().filter((s) => s.name === 'GET /v1/devices/{deviceid}')).toHaveLength(4);
     });
   },
 );
