@@ -7,7 +7,7 @@
  * Slow (real installs from the registry): CI tier.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,3 +195,51 @@ describe.each(LINES)(
     });
   },
 );
+
+// The core's own floor: the first 2.x release with SpanProcessor.onEnding. npm cannot add the whole package to
+// such an app (its start-up needs sdk-trace, from 2.9), so the built core is copied in, as a bundler would.
+describe('the core on the oldest supported SDK (sdk-trace-base 2.3.0, api 1.9.0), wired by hand', () => {
+  const packages = [
+    '@opentelemetry/api@1.9.0',
+    '@opentelemetry/sdk-trace-base@2.3.0',
+    '@opentelemetry/sdk-metrics@2.3.0',
+    '@opentelemetry/instrumentation@0.209.0',
+    '@opentelemetry/instrumentation-http@0.209.0',
+    '@opentelemetry/context-async-hooks@2.3.0',
+    '@opentelemetry/core@2.3.0',
+  ];
+
+  it('names and classifies the span and counts the calls', async () => {
+    const app = path.join(work, 'app-floor');
+    mkdirSync(app);
+    writeFileSync(
+      path.join(app, 'package.json'),
+      JSON.stringify({ name: 'app-floor', version: '1.0.0', private: true }),
+    );
+    const base = npm(['install', '-E', ...NPM_FLAGS, ...packages], app);
+    expect(base.status, base.output).toBe(0);
+    const target = path.join(app, 'node_modules', 'zdx-otel');
+    cpSync(path.join(ROOT, 'dist'), path.join(target, 'dist'), { recursive: true });
+    copyFileSync(path.join(ROOT, 'package.json'), path.join(target, 'package.json'));
+    copyFileSync(path.join(ROOT, 'test/fixtures/compat/core-floor-app.cjs'), path.join(app, 'core-floor-app.cjs'));
+
+    const r = runApp(['core-floor-app.cjs'], { ZDX_URL: zdx.url, ZDX_HOST: zdx.hostPort }, app);
+    const { code } = await exited(r, 30_000);
+    expect(r.stderr()).toBe('');
+    expect(code).toBe(0);
+    const out = JSON.parse(r.stdout()) as {
+      spans: { name: string; attributes: Record<string, unknown> }[];
+      points: { attributes: Record<string, unknown>; value: number }[];
+    };
+    expect(out.spans.map((s) => [s.name, s.attributes['zdx.status_class']])).toEqual([
+      ['GET /v1/devices/{deviceid}', '2xx'],
+      ['GET /v1/devices/{deviceid}', '4xx'],
+      ['GET /v1/devices/{deviceid}', '5xx'],
+    ]);
+    expect(out.points.map((p) => [p.attributes['http.response.status_code'], p.value]).sort()).toEqual([
+      [200, 1],
+      [429, 1],
+      [503, 1],
+    ]);
+  });
+});
