@@ -4,6 +4,8 @@
 export { ZdxInstrumentation } from './core/instrumentation.js';
 export { ZdxSpanProcessor } from './core/span-processor.js';
 export { zdxViews } from './core/views.js';
+export { zdxOtel } from './core/components.js';
+export type { ZdxComponents } from './core/components.js';
 export { patchEsmBuiltins } from './core/esm-builtins.js';
 export { classifyStatus, ZDX_STATUS_CODES } from './core/catalog/status.js';
 export { ZDX_ENDPOINTS } from './core/catalog/endpoints.js';

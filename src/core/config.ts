@@ -26,6 +26,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Runs at startup only; throws `ZdxConfigError` naming the option (or variable) that is wrong.
  */
 export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.env): ResolvedOptions {
+  const known = preResolved.get(options);
+  if (known) return known;
   const fromEnv = (name: string) => {
     const raw = env[name];
     return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
@@ -73,6 +75,17 @@ export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.
       DEFAULT_MAX_TENANTS, 0, 1_000,
     ),
   };
+}
+
+// Options objects handed out by withResolvedOptions(): the parts built from one of them take its resolution
+// as is, so `zdxOtel()` reads the environment and validates once for all three parts.
+const preResolved = new WeakMap<object, ResolvedOptions>();
+
+/** A frozen copy of `options` that every part accepts as already resolved to `resolved`. */
+export function withResolvedOptions(options: ZdxOtelOptions, resolved: ResolvedOptions): ZdxOtelOptions {
+  const copy = Object.freeze({ ...options });
+  preResolved.set(copy, resolved);
+  return copy;
 }
 
 function splitList(value: string): string[] {

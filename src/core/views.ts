@@ -1,5 +1,6 @@
-import { AggregationType, createAllowListAttributesProcessor, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { resolveOptions, type ResolvedOptions } from './config.js';
+import { createAllowListAttributesProcessor, EXPLICIT_BUCKET_HISTOGRAM } from './metrics-sdk.js';
 import {
   METER_NAME,
   METRIC_ZDX_API_RATE_LIMIT_LIMIT,
@@ -41,7 +42,7 @@ export function viewsFor({ durationBuckets, cardinalityLimit }: ResolvedOptions,
       instrumentName: METRIC_ZDX_API_REQUEST_DURATION,
       ...(durationName ? { name: durationName } : {}),
       aggregation: {
-        type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+        type: EXPLICIT_BUCKET_HISTOGRAM,
         options: { boundaries: [...durationBuckets], recordMinMax: true },
       },
       attributesProcessors: [requestAttributes],

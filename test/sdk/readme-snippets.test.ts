@@ -154,11 +154,18 @@ function checkOutcome(heading: string, { stdout, receiver }: { stdout: string; r
     expect(stdout.trim()).toBe('200');
     expect(names).toEqual(['GET /v1/devices']);
     expect(zdxRequests(receiver)).toBe(1);
-  } else if (heading.startsWith('With your own NodeSDK')) {
+  } else if (heading.startsWith('With your own NodeSDK') || heading.startsWith('One options object')) {
     // One span per call (no second http/undici instrumentation), the ESM node:https import included.
     expect(names).toEqual(['GET /v1/devices/{deviceid}', 'GET /v1/users/{userid}']);
     expect(zdxRequests(receiver)).toBe(2);
     expect(receiver.bodies.join('\n')).toContain('device-sync');
+  } else if (heading.startsWith('Tenants')) {
+    // Each call carries the tenant it was made for, on its span and its count.
+    expect(zdxSpans(receiver).map((s) => s.attributes['zdx.tenant']).sort()).toEqual(['acme', 'globex']);
+    const counted = receiver.latest('zdx.api.requests');
+    for (const tenant of ['acme', 'globex']) {
+      expect(counted.filter((p) => p.attributes['zdx.tenant'] === tenant).reduce((n, p) => n + p.value, 0)).toBe(1);
+    }
   } else if (heading.startsWith('Pure helpers')) {
     expect(stdout).toContain("statusClass: '4xx'");
     expect(stdout).toContain('/v1/devices/{deviceid}/apps/{appid}');
