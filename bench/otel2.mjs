@@ -37,7 +37,7 @@ export function prepareOtel2({ log = () => {} } = {}) {
         { cwd: OTEL2_DIR, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
     } catch (error) {
       const why = `${error.stderr ?? ''}${error.message ?? ''}`.split('\n').find((l) => /ERR|error/i.test(l)) ?? error.message;
-      return { notRunnable: `npm install of the 2.x set failed: ${why.trim()}` };
+      return { notRunnable: `npm install of the 2.x set failed: ${why.trim().replaceAll(root, '')}` };
     }
     writeFileSync(marker, wanted);
   }

@@ -59,8 +59,10 @@ function runNode(args, { cwd = root, timeout = 300_000 } = {}) {
   const last = out.stdout?.trim().split('\n').at(-1);
   if (out.status === 0 && last?.startsWith('{')) return JSON.parse(last);
   const stderr = (out.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
-  const why = stderr.find((l) => /Error|error:|Cannot|not /.test(l)) ?? stderr[0] ?? out.error?.message ?? `exit ${out.status}`;
-  return { error: why.slice(0, 300) };
+  const why = stderr.find((l) => /^\w*Error\b/.test(l)) ?? stderr.find((l) => /Error|error:|Cannot|not /.test(l)) ??
+    stderr[0] ?? out.error?.message ?? `exit ${out.status}`;
+  // No machine paths in the report: paths inside the project are given relative to it.
+  return { error: why.replaceAll(`file://${root}`, '').replaceAll(root, '').slice(0, 300) };
 }
 
 if (opts['cpu-prof'] !== undefined) {
