@@ -57,7 +57,7 @@ export function prepareOtel2({ log = () => {} } = {}) {
     .map(packageName)
     .filter((name) => !name.startsWith('node:') && name !== 'zdx-otel' && !existsSync(join(OTEL2_DIR, 'node_modules', name, 'package.json')));
   if (missing.length > 0) {
-    return { notRunnable: `zdx-otel's core imports ${[...new Set(missing)].join(', ')}, which the 2.x set does not install (add it to bench/otel2.mjs)` };
+    return { notRunnable: `zdx-otel's core or the bench workers import ${[...new Set(missing)].join(', ')}, which the 2.x set does not install (add it to OTEL2_PACKAGES in bench/otel2.mjs)` };
   }
   return { dir: OTEL2_DIR };
 }

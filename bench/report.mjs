@@ -71,7 +71,9 @@ export function renderResults(res) {
   push('# zdx-otel benchmark results', '',
     `Written by \`npm run bench${res.plan.quick ? ' -- --quick' : ''}\` (bench/run.mjs), not by hand. ` +
     `${res.plan.quick ? 'A **quick** smoke run: few rounds and requests, so ratios are rough.' : 'A full run.'}`,
-    `Started ${res.startedAt}, took ${(res.durationS / 60).toFixed(1)} min.`, '');
+    `Started ${res.startedAt}, took ${(res.durationS / 60).toFixed(1)} min` +
+      (Number.isFinite(res.ownCpuS) ? `, of which it used ${(res.ownCpuS / 60).toFixed(1)} min of CPU itself (about its ` +
+        'duration on an idle machine).' : '.'), '');
 
   push('## Machine', '',
     `- CPU: ${m.cpu}, ${m.cores} cores available, ${m.memoryGB} GB memory; ${m.os}`,
@@ -129,14 +131,17 @@ export function renderResults(res) {
     const aa = Object.fromEntries(RUNS.map(([c, md]) => [`${c} ${md}`, compare(line, GOALS.at(-1), c, md, by)]));
     for (const goal of GOALS) {
       const missed = [];
+      let measured = 0;
       for (const [client, mode] of RUNS) {
         const c = compare(line, goal, client, mode, by);
+        if (c.cpu.rounds === 0) continue; // not run (--configs, --clients, --modes)
+        measured++;
         const verdict = mark(c.ratio, goal.goal, goal.stretch);
         push(`| ${goal.title} | ${runName(client, mode)} | ${range(c.cpu)} | ${signed(c.cpu.deltaUs)} | ${range(c.wall)} | ` +
           `${signed(c.wall.deltaUs)} | ${goal.goal ? `<= ${goal.goal}${goal.stretch ? ` (stretch ${goal.stretch})` : ''}` : '-'} | ${verdict} |`);
         if (verdict === '**miss**') missed.push({ client, mode, ...c });
       }
-      if (missed.length > 0) misses.push(describeMiss(name, goal, missed, aa, by));
+      if (missed.length > 0) misses.push(describeMiss(name, goal, missed, measured, aa, by));
     }
     push('');
     push(`Median time per request (OpenTelemetry ${name}), wall / cpu in us:`, '',
@@ -146,7 +151,7 @@ export function renderResults(res) {
         const s = (line.samples[`${c} ${md} ${config}`] ?? []).filter(Boolean);
         return s.length ? `${us(median(s.map((v) => v.wall)))} / ${us(median(s.map((v) => v.cpu)))}` : 'n/a';
       });
-      push(`| ${config} | ${cells.join(' | ')} |`);
+      if (cells.some((cell) => cell !== 'n/a')) push(`| ${config} | ${cells.join(' | ')} |`);
     }
     if (line.failures?.length) {
       push('', `Failed runs: ${line.failures.map((f) => `${f.key} (round ${f.round + 1}): ${f.error}`).join('; ')}`);
@@ -223,12 +228,12 @@ export function renderResults(res) {
   return out.join('\n');
 }
 
-function describeMiss(lineName, goal, missed, aa, by) {
+function describeMiss(lineName, goal, missed, measured, aa, by) {
   const worst = missed.reduce((w, c) => (c.ratio > w.ratio ? c : w));
   const other = by === 'wall' ? 'cpu' : 'wall';
   const runs = missed.map((c) => `${runName(c.client, c.mode)} ${x(c.ratio)} (${signed(c.deltaUs)} us/req ${by}; ${other} ${x(c[other].ratio)})`).join('; ');
   let text = `${goal.title} (OpenTelemetry ${lineName}), goal <= ${goal.goal}x by ${by} time: missed in ${missed.length} of ` +
-    `${RUNS.length} runs: ${runs}.`;
+    `${measured} runs: ${runs}.`;
   // Say when the miss is within what two identical processes differ by in this same run.
   const noise = aa[`${worst.client} ${worst.mode}`];
   if (noise && Number.isFinite(noise.ratio)) {

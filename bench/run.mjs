@@ -32,6 +32,9 @@ const { values: opts } = parseArgs({
     'no-results-md': { type: 'boolean', default: false },
     note: { type: 'string' },
     'mark-by': { type: 'string', default: 'cpu' },
+    configs: { type: 'string' },
+    clients: { type: 'string' },
+    modes: { type: 'string' },
     'cpu-prof': { type: 'string' },
     client: { type: 'string', default: 'fetch' },
     mode: { type: 'string', default: 'seq' },
@@ -49,8 +52,11 @@ const plan = {
   markBy: opts['mark-by'] === 'wall' ? 'wall' : 'cpu',
 };
 plan.c32Requests = plan.seqRequests * 2;
-const CLIENTS = ['node:http', 'fetch'];
-const MODES = ['seq', 'c32'];
+// Subsets (--configs zdx-metrics,sdk-only --clients fetch --modes seq) for a fast look while cutting the hot path.
+const list = (value, all) => (value ? value.split(',').map((v) => v.trim()).filter((v) => all.includes(v)) : all);
+const CONFIG_NAMES = list(opts.configs, Object.keys(CONFIGS));
+const CLIENTS = list(opts.clients, ['node:http', 'fetch']);
+const MODES = list(opts.modes, ['seq', 'c32']);
 const log = (line) => process.stdout.write(`${line}\n`);
 
 /** Runs one worker process; returns its parsed last JSON line, or { error } with the first useful stderr line. */
@@ -113,7 +119,7 @@ for (const line of lines) {
     continue;
   }
   entry.loaded = probe.versions;
-  const jobs = CLIENTS.flatMap((client) => MODES.flatMap((mode) => Object.keys(CONFIGS).map((config) => ({ client, mode, config }))));
+  const jobs = CLIENTS.flatMap((client) => MODES.flatMap((mode) => CONFIG_NAMES.map((config) => ({ client, mode, config }))));
   for (let round = 0; round < line.rounds; round++) {
     // Rotate the order each round, so no configuration always runs first, last, or after the same neighbour.
     const shift = Math.floor((round * jobs.length) / line.rounds);
@@ -148,7 +154,11 @@ if (plan.cardinalityRequests > 0) {
 
 results.durationS = (performance.now() - started) / 1000;
 results.machine.loadAtEnd = os.loadavg();
-results.machine.foreignCpu = foreignCpuShare(cpuAtStart, machineCpu());
+const cpuAtEnd = machineCpu();
+results.machine.foreignCpu = foreignCpuShare(cpuAtStart, cpuAtEnd);
+// CPU the benchmark itself used (this process and its workers, in USER_HZ ticks of 10 ms): about how long the
+// run would take on an idle machine, where it does not wait for a CPU.
+results.ownCpuS = cpuAtStart && cpuAtEnd ? (cpuAtEnd.own - cpuAtStart.own) / 100 : undefined;
 
 mkdirSync(resultsDir, { recursive: true });
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
