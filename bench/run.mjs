@@ -59,9 +59,13 @@ const CLIENTS = list(opts.clients, ['node:http', 'fetch']);
 const MODES = list(opts.modes, ['seq', 'c32']);
 const log = (line) => process.stdout.write(`${line}\n`);
 
+// Workers get no OTEL_* or ZDX_OTEL_* variables from the caller's shell: a stray ZDX_OTEL_EXTRA_HOSTS or
+// OTEL_SDK_DISABLED would silently change what a configuration measures.
+const workerEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(ZDX_)?OTEL_/.test(name)));
+
 /** Runs one worker process; returns its parsed last JSON line, or { error } with the first useful stderr line. */
 function runNode(args, { cwd = root, timeout = 300_000 } = {}) {
-  const out = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  const out = spawnSync(process.execPath, args, { cwd, env: workerEnv, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
   const last = out.stdout?.trim().split('\n').at(-1);
   if (out.status === 0 && last?.startsWith('{')) return JSON.parse(last);
   const stderr = (out.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
