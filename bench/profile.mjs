@@ -10,6 +10,7 @@ function areaOf(url, functionName) {
   if (/\/dist\/(esm|cjs)\//.test(url)) return 'zdx-otel';
   if (/\/bench\/|bench-otel2\/worker/.test(url)) return 'bench harness';
   if (url.startsWith('node:internal/deps/undici')) return 'undici (bundled, fetch)';
+  if (url.startsWith('wasm://')) return 'wasm (undici\'s llhttp parser)';
   if (url.startsWith('node:')) return `node:${url.slice(5).replace(/^internal\//, '').split('/')[0]}`;
   const other = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   return other ? other[1] : 'other';

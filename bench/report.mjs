@@ -7,6 +7,7 @@ export const CONFIGS = {
   baseline: 'no OpenTelemetry at all',
   'sdk-only': 'MeterProvider, TracerProvider (not registered), AsyncLocalStorage context manager and W3C propagator; no instrumentation',
   'sdk-only-2': 'a second, identical sdk-only process in every round: its ratio to sdk-only is the noise floor (A/A)',
+  'channels-only': 'sdk-only + no-op subscribers on the diagnostics channels zdx-otel observes: what Node and undici spend publishing to a subscriber (a floor for zdx-otel)',
   'zdx-metrics': 'sdk-only + ZdxInstrumentation with zdxViews (tracing off); the loopback server is a ZDX host (extraHosts)',
   'nonzdx-metrics': 'zdx-metrics with default options: the loopback server is not a ZDX host',
   'otel-spans': 'sdk-only + instrumentation-http (client side) and instrumentation-undici, BatchSpanProcessor; no zdx-otel',
@@ -19,6 +20,7 @@ export const GOALS = [
   { id: 'full', title: 'zdx-otel on top of the generic instrumentations: zdx-full vs otel-spans', a: 'zdx-full', b: 'otel-spans', goal: 1.05, stretch: 1.02 },
   { id: 'nonzdx-metrics', title: 'Non-ZDX host, metrics set-up: nonzdx-metrics vs sdk-only', a: 'nonzdx-metrics', b: 'sdk-only', goal: 1.01 },
   { id: 'nonzdx-full', title: 'Non-ZDX host, full set-up: nonzdx-full vs otel-spans', a: 'nonzdx-full', b: 'otel-spans', goal: 1.01 },
+  { id: 'channels', title: 'Floor: channels-only vs sdk-only (no goal)', a: 'channels-only', b: 'sdk-only' },
   { id: 'aa', title: 'Noise floor (A/A): sdk-only-2 vs sdk-only', a: 'sdk-only-2', b: 'sdk-only' },
 ];
 const HOT_PATH = 'classify + host match + template: deep known path';

@@ -17,6 +17,7 @@ const CONFIGS = {
   baseline: { sdk: false },
   'sdk-only': { sdk: true },
   'sdk-only-2': { sdk: true },
+  'channels-only': { sdk: true, channels: true },
   'zdx-metrics': { sdk: true, zdx: true, zdxHost: true },
   'nonzdx-metrics': { sdk: true, zdx: true, zdxHost: false },
   'otel-spans': { sdk: true, spans: true },
@@ -26,7 +27,15 @@ const CONFIGS = {
 const setupOf = CONFIGS[config];
 if (!setupOf) throw new Error(`unknown configuration ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
 
-async function setup({ sdk, spans, zdx, zdxHost }) {
+// The diagnostics channels zdx-otel's observer subscribes to (src/core/observer.ts). Subscribing no-op handlers
+// shows what Node and undici spend on publishing to a subscriber at all: a floor no change in zdx-otel goes below.
+const OBSERVED_CHANNELS = [
+  'http.client.request.start', 'http.client.response.finish', 'http.client.request.error',
+  'undici:request:create', 'undici:client:sendHeaders', 'undici:request:headers', 'undici:request:trailers',
+  'undici:request:error',
+];
+
+async function setup({ sdk, spans, zdx, zdxHost, channels }) {
   if (!sdk) return { shutdown: async () => {}, versions: {} };
   const { metrics, trace, context, propagation } = await import('@opentelemetry/api');
   const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
@@ -43,6 +52,11 @@ async function setup({ sdk, spans, zdx, zdxHost }) {
   const nullMetricExporter = { export: (_m, cb) => cb({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
   const nullSpanExporter = { export: (_s, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
   const zdxOptions = zdxHost ? { extraHosts: ['127.0.0.1'] } : {};
+  if (channels) {
+    const diagch = await import('node:diagnostics_channel');
+    const noop = () => {};
+    for (const name of OBSERVED_CHANNELS) diagch.subscribe(name, noop);
+  }
 
   // sdk-only: the SDK, context manager and propagator of any OpenTelemetry app, with no instrumentation.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
