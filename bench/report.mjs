@@ -188,7 +188,8 @@ export function renderResults(res) {
     }
     push('', 'The two "per request" rows publish the three undici channel messages of one fetch() (create, headers, ' +
       'trailers) on the real channels to a real ZdxInstrumentation and MeterProvider with zdxViews: zdx-otel\'s whole ' +
-      'metric path without HTTP around it. The yardstick rows show what the harness alone costs.', '');
+      'metric path without HTTP around it; the not-a-ZDX-host row is mostly the harness itself (three messages and ' +
+      'their objects). `new URL()` is a yardstick: what every HTTP client already spends on a URL once per request.', '');
   }
 
   push('## Cardinality and memory', '');

@@ -122,7 +122,6 @@ for (const line of lines) {
     log(`OpenTelemetry ${line.name}: not runnable: ${probe.error}`);
     continue;
   }
-  entry.loaded = probe.versions;
   const jobs = CLIENTS.flatMap((client) => MODES.flatMap((mode) => CONFIG_NAMES.map((config) => ({ client, mode, config }))));
   for (let round = 0; round < line.rounds; round++) {
     // Rotate the order each round, so no configuration always runs first, last, or after the same neighbour.

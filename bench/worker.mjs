@@ -36,7 +36,7 @@ const OBSERVED_CHANNELS = [
 ];
 
 async function setup({ sdk, spans, zdx, zdxHost, channels }) {
-  if (!sdk) return { shutdown: async () => {}, versions: {} };
+  if (!sdk) return async () => {};
   const { metrics, trace, context, propagation } = await import('@opentelemetry/api');
   const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
   const { TracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace');
@@ -84,22 +84,10 @@ async function setup({ sdk, spans, zdx, zdxHost, channels }) {
   // As zdx-otel/register does for ESM applications: instrumentation-http only patches a require()d node:http.
   createRequire(import.meta.url)('node:http');
   syncBuiltinESMExports();
-  const require = createRequire(import.meta.url);
-  const versionOf = (name) => { try { return require(`${name}/package.json`).version; } catch { return undefined; } };
-  return {
-    shutdown: async () => { await meterProvider.shutdown(); await tracerProvider.shutdown(); },
-    versions: {
-      api: versionOf('@opentelemetry/api'),
-      'sdk-metrics': versionOf('@opentelemetry/sdk-metrics'),
-      'sdk-trace': versionOf('@opentelemetry/sdk-trace'),
-      instrumentation: versionOf('@opentelemetry/instrumentation'),
-      'instrumentation-http': versionOf('@opentelemetry/instrumentation-http'),
-      'instrumentation-undici': versionOf('@opentelemetry/instrumentation-undici'),
-    },
-  };
+  return async () => { await meterProvider.shutdown(); await tracerProvider.shutdown(); };
 }
 
-const { shutdown, versions } = await setup(setupOf);
+const shutdown = await setup(setupOf);
 
 // A ZDX-like response: small JSON body and the rate-limit headers a Kong-fronted ZDX API sends (both families).
 const server = http.createServer((req, res) => {
@@ -148,5 +136,5 @@ agent.destroy();
 server.closeAllConnections();
 server.close();
 console.log(JSON.stringify({
-  config, client, mode, n: N, wallUsPerReq: wallUs, cpuUsPerReq: (cpu.user + cpu.system) / N, versions,
+  config, client, mode, n: N, wallUsPerReq: wallUs, cpuUsPerReq: (cpu.user + cpu.system) / N,
 }));
