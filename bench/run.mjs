@@ -1,85 +1,222 @@
-// zdx-otel overhead benchmark. Every configuration runs in a fresh process, interleaved over several rounds
-// so machine noise hits all of them alike, and is reported as a ratio to the uninstrumented baseline of
-// the same run. Results are printed and written to bench/results/ (git-ignored). Nothing here asserts.
-//   npm run bench            (3 rounds x 3000 requests)
-//   npm run bench -- 5 5000  (rounds, requests per run)
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// zdx-otel overhead benchmark (a benchmark: it reports, it never fails on a number).
+// Every configuration runs in a fresh process; rounds are interleaved (and rotated) so machine drift hits all
+// configurations alike; each goal is a ratio of two configurations of the same run, taken per round and then the
+// median over rounds. Also: a hot-path micro-benchmark, 1M-request cardinality/memory, and the OpenTelemetry 2.x
+// line from a cache dir. Writes bench/results/bench-<time>.json and bench/RESULTS.md. See bench/README.md.
+//   npm run bench                        full run (about 7 minutes on an idle 2-core machine)
+//   npm run bench -- --quick             smoke run (under 2 minutes)
+//   npm run bench -- --cpu-prof zdx-full [--client fetch] [--mode c32] [--otel2]   one profiled run
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { OTEL2_DIR, otelVersions, prepareOtel2 } from './otel2.mjs';
+import { CONFIGS, renderResults } from './report.mjs';
+import { summarizeProfile } from './profile.mjs';
 
-const rounds = Number(process.argv[2] ?? 3);
-const requests = process.argv[3] ?? '3000';
-const configs = ['baseline', 'sdk-only', 'zdx-metrics', 'otel-spans', 'zdx-full'];
-const clients = ['node:http', 'fetch'];
-const worker = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
+const resultsDir = join(root, 'bench', 'results');
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    'otel2-rounds': { type: 'string' },
+    requests: { type: 'string' },
+    'cardinality-requests': { type: 'string' },
+    'no-otel2': { type: 'boolean', default: false },
+    'no-cardinality': { type: 'boolean', default: false },
+    'no-micro': { type: 'boolean', default: false },
+    'no-results-md': { type: 'boolean', default: false },
+    note: { type: 'string' },
+    'mark-by': { type: 'string', default: 'cpu' },
+    configs: { type: 'string' },
+    clients: { type: 'string' },
+    modes: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    client: { type: 'string', default: 'fetch' },
+    mode: { type: 'string', default: 'seq' },
+    otel2: { type: 'boolean', default: false },
+  },
+});
+const int = (value, fallback) => (value === undefined ? fallback : Number.parseInt(value, 10));
+const plan = {
+  quick: opts.quick,
+  rounds: int(opts.rounds, opts.quick ? 2 : 5),
+  otel2Rounds: opts['no-otel2'] ? 0 : int(opts['otel2-rounds'], opts.quick ? 1 : 3),
+  seqRequests: int(opts.requests, opts.quick ? 1000 : 4000),
+  cardinalityRequests: opts['no-cardinality'] ? 0 : int(opts['cardinality-requests'], opts.quick ? 200_000 : 1_000_000),
+  microBatches: opts['no-micro'] ? 0 : opts.quick ? 101 : 301,
+  markBy: opts['mark-by'] === 'wall' ? 'wall' : 'cpu',
+};
+plan.c32Requests = plan.seqRequests * 2;
+// Subsets (--configs zdx-metrics,sdk-only --clients fetch --modes seq) for a fast look while cutting the hot path.
+const list = (value, all) => (value ? value.split(',').map((v) => v.trim()).filter((v) => all.includes(v)) : all);
+const CONFIG_NAMES = list(opts.configs, Object.keys(CONFIGS));
+const CLIENTS = list(opts.clients, ['node:http', 'fetch']);
+const MODES = list(opts.modes, ['seq', 'c32']);
+const log = (line) => process.stdout.write(`${line}\n`);
 
-const samples = new Map();
-for (let round = 1; round <= rounds; round++) {
-  for (const client of clients) {
-    for (const config of configs) {
-      const out = execFileSync(process.execPath, [worker, config, client, requests], { cwd: root, encoding: 'utf8' });
-      const result = JSON.parse(out.trim().split('\n').at(-1));
-      const key = `${client} ${config}`;
-      (samples.get(key) ?? samples.set(key, []).get(key)).push(result);
-      process.stdout.write(`round ${round}/${rounds} ${key.padEnd(24)} ${result.wallUsPerReq.toFixed(1)} us/req wall, ${result.cpuUsPerReq.toFixed(1)} us/req cpu\n`);
+// Workers get no OTEL_* or ZDX_OTEL_* variables from the caller's shell: a stray ZDX_OTEL_EXTRA_HOSTS or
+// OTEL_SDK_DISABLED would silently change what a configuration measures.
+const workerEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(ZDX_)?OTEL_/.test(name)));
+
+/** Runs one worker process; returns its parsed last JSON line, or { error } with the first useful stderr line. */
+function runNode(args, { cwd = root, timeout = 300_000 } = {}) {
+  const out = spawnSync(process.execPath, args, { cwd, env: workerEnv, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  const last = out.stdout?.trim().split('\n').at(-1);
+  if (out.status === 0 && last?.startsWith('{')) return JSON.parse(last);
+  const stderr = (out.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const why = stderr.find((l) => /^\w*Error\b/.test(l)) ?? stderr.find((l) => /Error|error:|Cannot|not /.test(l)) ??
+    stderr[0] ?? out.error?.message ?? `exit ${out.status}`;
+  // No machine paths in the report: paths inside the project are given relative to it.
+  return { error: why.replaceAll(`file://${root}`, '').replaceAll(root, '').slice(0, 300) };
+}
+
+if (opts['cpu-prof'] !== undefined) {
+  await profileOne();
+  process.exit(0);
+}
+
+const started = performance.now();
+const startedAt = new Date();
+const cpuAtStart = machineCpu();
+const loadAtStart = os.loadavg();
+const results = {
+  startedAt: startedAt.toISOString(),
+  plan,
+  note: opts.note,
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    loadAtStart,
+  },
+  lines: {},
+  micro: undefined,
+  cardinality: {},
+};
+
+const lines = [{ name: '3.x', dir: root, worker: join(root, 'bench', 'worker.mjs'), rounds: plan.rounds }];
+if (plan.otel2Rounds > 0) {
+  const prepared = prepareOtel2({ log });
+  if (prepared.dir) lines.push({ name: '2.x', dir: prepared.dir, worker: join(prepared.dir, 'worker.mjs'), rounds: plan.otel2Rounds });
+  else results.lines['2.x'] = { notRunnable: prepared.notRunnable, versions: otelVersions(join(OTEL2_DIR, 'node_modules')) };
+}
+
+for (const line of lines) {
+  const entry = (results.lines[line.name] = {
+    versions: otelVersions(join(line.dir, 'node_modules')),
+    rounds: line.rounds,
+    samples: {},
+    failures: [],
+  });
+  // One run first: a line whose core does not load is reported, not crashed on.
+  const probe = runNode([line.worker, 'zdx-full', 'node:http', 'seq', '200'], { cwd: line.dir });
+  if (probe.error) {
+    results.lines[line.name] = { notRunnable: probe.error, versions: entry.versions };
+    log(`OpenTelemetry ${line.name}: not runnable: ${probe.error}`);
+    continue;
+  }
+  const jobs = CLIENTS.flatMap((client) => MODES.flatMap((mode) => CONFIG_NAMES.map((config) => ({ client, mode, config }))));
+  for (let round = 0; round < line.rounds; round++) {
+    // Rotate the order each round, so no configuration always runs first, last, or after the same neighbour.
+    const shift = Math.floor((round * jobs.length) / line.rounds);
+    for (const job of [...jobs.slice(shift), ...jobs.slice(0, shift)]) {
+      const n = job.mode === 'seq' ? plan.seqRequests : plan.c32Requests;
+      const result = runNode([line.worker, job.config, job.client, job.mode, String(n)], { cwd: line.dir });
+      const key = `${job.client} ${job.mode} ${job.config}`;
+      if (result.error) {
+        entry.failures.push({ round, key, error: result.error });
+        log(`otel ${line.name} round ${round + 1}/${line.rounds} ${key.padEnd(32)} FAILED: ${result.error}`);
+        continue;
+      }
+      (entry.samples[key] ??= Array(line.rounds).fill(null))[round] = { wall: result.wallUsPerReq, cpu: result.cpuUsPerReq };
+      log(`otel ${line.name} round ${round + 1}/${line.rounds} ${key.padEnd(32)} ${result.wallUsPerReq.toFixed(1).padStart(7)} us/req wall ${result.cpuUsPerReq.toFixed(1).padStart(7)} us/req cpu`);
     }
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rows = [];
-for (const client of clients) {
-  const base = samples.get(`${client} baseline`);
-  const baseWall = median(base.map((r) => r.wallUsPerReq));
-  const baseCpu = median(base.map((r) => r.cpuUsPerReq));
-  for (const config of configs) {
-    const s = samples.get(`${client} ${config}`);
-    const wall = median(s.map((r) => r.wallUsPerReq));
-    const cpu = median(s.map((r) => r.cpuUsPerReq));
-    rows.push({ client, config, wallUs: wall, cpuUs: cpu, wallRatio: wall / baseWall, cpuRatio: cpu / baseCpu });
+if (plan.microBatches > 0) {
+  log('hot-path micro-benchmark');
+  results.micro = runNode([join(root, 'bench', 'micro.mjs'), String(plan.microBatches)]);
+}
+
+if (plan.cardinalityRequests > 0) {
+  for (const line of lines) {
+    if (results.lines[line.name]?.notRunnable) continue;
+    log(`cardinality and memory, OpenTelemetry ${line.name}: ${plan.cardinalityRequests} requests`);
+    results.cardinality[line.name] = runNode(['--expose-gc', join(line.dir, line.dir === root ? 'bench/cardinality.mjs' : 'cardinality.mjs'),
+      String(plan.cardinalityRequests)], { cwd: line.dir, timeout: 600_000 });
   }
 }
 
-// Hot-path micro-benchmark: what ZdxInstrumentation does per request besides recording, against parsing
-// the same URL with WHATWG URL (which every HTTP client already does once per request) as the yardstick.
-const { TemplateRouter } = await import('../dist/esm/core/route/template.js');
-const { classifyStatus } = await import('../dist/esm/core/catalog/status.js');
-const router = new TemplateRouter({ extraHosts: ['127.0.0.1:8080'] });
-function perOp(fn, n = 500_000) {
-  for (let i = 0; i < 50_000; i++) fn(i);
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) fn(i);
-  return ((performance.now() - t0) * 1e6) / n;
-}
-let sink = 0;
-const micro = {
-  'new URL(zdx url) [yardstick]': perOp((i) => { sink += new URL(`https://api.zdxcloud.net/v1/devices/${i & 1023}/apps/7/web-probes/3?from=1`).pathname.length; }),
-  'route: deep known ZDX path': perOp((i) => { sink += router.route('api.zdxcloud.net', undefined, `/v1/devices/${i & 1023}/apps/7/web-probes/3?from=1`).length; }),
-  'route: OneAPI path': perOp((i) => { sink += router.route('api.zsapi.net', undefined, `/zdx/v1/users/${i & 1023}`).length; }),
-  'route: not a ZDX host': perOp((i) => { sink += router.route('example.com', 443, `/v1/devices/${i & 1023}`) === undefined ? 1 : 0; }),
-  'classifyStatus': perOp((i) => { sink += classifyStatus(200 + (i % 400)).retryable ? 1 : 0; }),
-};
-if (sink === -1) console.log(sink);
+results.durationS = (performance.now() - started) / 1000;
+results.machine.loadAtEnd = os.loadavg();
+const cpuAtEnd = machineCpu();
+results.machine.foreignCpu = foreignCpuShare(cpuAtStart, cpuAtEnd);
+// CPU the benchmark itself used (this process and its workers, in USER_HZ ticks of 10 ms): about how long the
+// run would take on an idle machine, where it does not wait for a CPU.
+results.ownCpuS = cpuAtStart && cpuAtEnd ? (cpuAtEnd.own - cpuAtStart.own) / 100 : undefined;
 
-const lines = [
-  `zdx-otel benchmark, ${new Date().toISOString()}, Node ${process.version}, ${rounds} rounds x ${requests} sequential keep-alive requests per run`,
-  '',
-  '| client | configuration | wall us/req | vs baseline | cpu us/req | vs baseline |',
-  '|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.client} | ${r.config} | ${r.wallUs.toFixed(1)} | ${r.wallRatio.toFixed(2)}x | ${r.cpuUs.toFixed(1)} | ${r.cpuRatio.toFixed(2)}x |`),
-  '',
-  'configurations: baseline = no OpenTelemetry; sdk-only = the SDK providers, context manager and propagator, no instrumentation;',
-  'zdx-metrics = sdk-only + ZdxInstrumentation with zdxViews (tracing off); otel-spans = sdk-only + http and undici',
-  'instrumentations (no zdx-otel); zdx-full = otel-spans + ZdxInstrumentation + ZdxSpanProcessor, as zdx-otel/register runs.',
-  'zdx-otel\'s own cost is zdx-metrics vs sdk-only (metrics) and zdx-full vs otel-spans (metrics and span enrichment).',
-  '',
-  '| hot-path operation | ns/op | vs new URL() |',
-  '|---|---|---|',
-  ...Object.entries(micro).map(([name, ns]) => `| ${name} | ${ns.toFixed(0)} | ${(ns / micro['new URL(zdx url) [yardstick]']).toFixed(2)}x |`),
-];
-const report = lines.join('\n');
-console.log(`\n${report}`);
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`./results/bench-${Date.now()}.md`, import.meta.url), `${report}\n`);
+mkdirSync(resultsDir, { recursive: true });
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+const jsonPath = join(resultsDir, `bench-${stamp}.json`);
+writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+const markdown = renderResults(results);
+if (!opts['no-results-md']) writeFileSync(join(root, 'bench', 'RESULTS.md'), markdown);
+log(`\n${markdown}`);
+log(`raw results: bench/results/bench-${stamp}.json${opts['no-results-md'] ? '' : '; report: bench/RESULTS.md'}`);
+
+// ---- machine sharing -------------------------------------------------------------------------------------------
+
+/** Busy and total CPU ticks of the whole machine, and the ticks of this process and its finished children. */
+function machineCpu() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = fields[3] + fields[4];
+    const self = readFileSync('/proc/self/stat', 'utf8');
+    const [utime, stime, cutime, cstime] = self.slice(self.lastIndexOf(')') + 2).split(' ').slice(11, 15).map(Number);
+    return { total, busy: total - idle, own: utime + stime + cutime + cstime };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the machine's CPU that other processes used while the benchmark ran (Linux only). */
+function foreignCpuShare(a, b) {
+  if (!a || !b || b.total === a.total) return undefined;
+  return Math.max(0, (b.busy - a.busy) - (b.own - a.own)) / (b.total - a.total);
+}
+
+// ---- --cpu-prof ------------------------------------------------------------------------------------------------
+
+async function profileOne() {
+  const config = opts['cpu-prof'] || 'zdx-full';
+  if (!CONFIGS[config]) throw new Error(`--cpu-prof: unknown configuration ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
+  let dir = root;
+  let worker = join(root, 'bench', 'worker.mjs');
+  if (opts.otel2) {
+    const prepared = prepareOtel2({ log });
+    if (!prepared.dir) throw new Error(`--otel2: not runnable: ${prepared.notRunnable}`);
+    ({ dir } = prepared);
+    worker = join(dir, 'worker.mjs');
+  }
+  const profiles = join(resultsDir, 'profiles');
+  mkdirSync(profiles, { recursive: true });
+  const name = `${config}-${opts.client.replace(':', '')}-${opts.mode}${opts.otel2 ? '-otel2' : ''}-${Date.now()}.cpuprofile`;
+  const n = int(opts.requests, 20_000);
+  log(`profiling ${config}, ${opts.client}, ${opts.mode}, ${n} requests${opts.otel2 ? ', OpenTelemetry 2.x' : ''}`);
+  const result = runNode(['--cpu-prof', '--cpu-prof-dir', profiles, '--cpu-prof-name', name, worker, config, opts.client, opts.mode, String(n)], { cwd: dir });
+  if (result.error) throw new Error(`profiled run failed: ${result.error}`);
+  log(`${result.wallUsPerReq.toFixed(1)} us/req wall, ${result.cpuUsPerReq.toFixed(1)} us/req cpu (profiling inflates both)`);
+  const summary = summarizeProfile(JSON.parse(readFileSync(join(profiles, name), 'utf8')));
+  writeFileSync(join(profiles, name.replace(/\.cpuprofile$/, '.txt')), `${summary}\n`);
+  log(summary);
+  log(`\nprofile: bench/results/profiles/${name} (open in Chrome DevTools > Performance, or VS Code)`);
+}

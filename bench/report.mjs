@@ -1,0 +1,291 @@
+// Turns a bench results object (bench/results/bench-*.json) into bench/RESULTS.md. Every sentence about a
+// number is generated from the numbers. Re-render an old run with:  node bench/report.mjs bench/results/<file>.json
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const CONFIGS = {
+  baseline: 'no OpenTelemetry at all',
+  'sdk-only': 'MeterProvider, TracerProvider (not registered), AsyncLocalStorage context manager and W3C propagator; no instrumentation',
+  'sdk-only-2': 'a second, identical sdk-only process in every round: its ratio to sdk-only is the noise floor (A/A)',
+  'channels-only': 'sdk-only + no-op subscribers on the diagnostics channels zdx-otel observes: what Node and undici spend publishing to a subscriber (a floor for zdx-otel)',
+  'zdx-metrics': 'sdk-only + ZdxInstrumentation with zdxViews (tracing off); the loopback server is a ZDX host (extraHosts)',
+  'nonzdx-metrics': 'zdx-metrics with default options: the loopback server is not a ZDX host',
+  'otel-spans': 'sdk-only + instrumentation-http (client side) and instrumentation-undici, BatchSpanProcessor; no zdx-otel',
+  'zdx-full': 'otel-spans + ZdxInstrumentation + ZdxSpanProcessor (first in the chain) + zdxViews, as zdx-otel/register runs',
+  'nonzdx-full': 'zdx-full with default options: the loopback server is not a ZDX host',
+};
+
+export const GOALS = [
+  { id: 'metrics', title: 'Metrics only: zdx-metrics vs sdk-only', a: 'zdx-metrics', b: 'sdk-only', goal: 1.05, stretch: 1.02 },
+  { id: 'full', title: 'zdx-otel on top of the generic instrumentations: zdx-full vs otel-spans', a: 'zdx-full', b: 'otel-spans', goal: 1.05, stretch: 1.02 },
+  { id: 'nonzdx-metrics', title: 'Non-ZDX host, metrics set-up: nonzdx-metrics vs sdk-only', a: 'nonzdx-metrics', b: 'sdk-only', goal: 1.01 },
+  { id: 'nonzdx-full', title: 'Non-ZDX host, full set-up: nonzdx-full vs otel-spans', a: 'nonzdx-full', b: 'otel-spans', goal: 1.01 },
+  { id: 'channels', title: 'Floor: channels-only vs sdk-only (no goal)', a: 'channels-only', b: 'sdk-only' },
+  { id: 'aa', title: 'Noise floor (A/A): sdk-only-2 vs sdk-only', a: 'sdk-only-2', b: 'sdk-only' },
+];
+const HOT_PATH = 'classify + host match + template: deep known path';
+const HOT_PATH_GOAL_NS = 300;
+const HEAP_GROWTH_GOAL_MB = 5;
+const RUNS = [['node:http', 'seq'], ['fetch', 'seq'], ['node:http', 'c32'], ['fetch', 'c32']];
+const runName = (client, mode) => `${client} ${mode === 'seq' ? 'sequential' : '32 concurrent'}`;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const x = (r) => (Number.isFinite(r) ? `${r.toFixed(3)}x` : 'n/a');
+const us = (v) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+const signed = (v) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)}` : 'n/a');
+
+function mark(ratio, goal, stretch) {
+  if (goal === undefined || !Number.isFinite(ratio)) return '';
+  if (stretch !== undefined && ratio <= stretch) return 'pass (stretch)';
+  return ratio <= goal ? 'pass' : '**miss**';
+}
+
+/** Paired per-round ratios of configuration a to b for one client and mode, wall and cpu, and the medians behind them. */
+export function compare(line, goal, client, mode, by = 'cpu') {
+  const a = line.samples[`${client} ${mode} ${goal.a}`] ?? [];
+  const b = line.samples[`${client} ${mode} ${goal.b}`] ?? [];
+  const stats = (metric) => {
+    const ratios = [];
+    const deltas = [];
+    for (let r = 0; r < Math.min(a.length, b.length); r++) {
+      if (!a[r] || !b[r]) continue;
+      ratios.push(a[r][metric] / b[r][metric]);
+      deltas.push(a[r][metric] - b[r][metric]);
+    }
+    return { ratio: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios.length, deltaUs: median(deltas) };
+  };
+  const wall = stats('wall');
+  const cpu = stats('cpu');
+  return { ...(by === 'wall' ? wall : cpu), wall, cpu };
+}
+
+const range = (s) => `${x(s.ratio)} [${Number.isFinite(s.min) ? s.min.toFixed(2) : '?'}-${Number.isFinite(s.max) ? s.max.toFixed(2) : '?'}]`;
+
+export function renderResults(res) {
+  const out = [];
+  const push = (...l) => out.push(...l);
+  const m = res.machine;
+  const shared = Number.isFinite(m.foreignCpu) && m.foreignCpu > 0.05;
+  push('# zdx-otel benchmark results', '',
+    `Written by \`npm run bench${res.plan.quick ? ' -- --quick' : ''}\` (bench/run.mjs), not by hand. ` +
+    `${res.plan.quick ? 'A **quick** smoke run: few rounds and requests, so ratios are rough.' : 'A full run.'}`,
+    `Started ${res.startedAt}, took ${(res.durationS / 60).toFixed(1)} min` +
+      (Number.isFinite(res.ownCpuS) ? `, of which it used ${(res.ownCpuS / 60).toFixed(1)} min of CPU itself (about its ` +
+        'duration on an idle machine).' : '.'), '');
+
+  push('## Machine', '',
+    `- CPU: ${m.cpu}, ${m.cores} cores available, ${m.memoryGB} GB memory; ${m.os}`,
+    `- Node ${m.node}`,
+    `- Load average (1 min) at start ${m.loadAtStart[0].toFixed(2)}, at end ${m.loadAtEnd[0].toFixed(2)}`);
+  if (Number.isFinite(m.foreignCpu)) {
+    push(`- Other processes used ${(100 * m.foreignCpu).toFixed(0)} % of the machine's CPU while this ran` +
+      (shared ? ': **measured while the machine was shared**, so absolute numbers are inflated and ratios noisier ' +
+        'than on an idle machine (the A/A row below shows by how much).' : ' (an idle machine).'));
+  }
+  if (res.note) push(`- Note: ${res.note}`);
+  for (const [name, line] of Object.entries(res.lines)) {
+    const v = line.versions ?? {};
+    const pick = ['api', 'sdk-metrics', 'sdk-trace', 'instrumentation', 'instrumentation-http', 'instrumentation-undici']
+      .filter((p) => v[p]).map((p) => `${p} ${v[p]}`).join(', ');
+    push(`- OpenTelemetry ${name} line: ${pick || 'not installed'}${line.notRunnable ? ` — **not runnable: ${line.notRunnable}**` : ''}`);
+  }
+  push('');
+
+  push('## Method', '',
+    '- Each configuration runs in its own fresh Node process (instrumentations patch and subscribe process-wide): a ' +
+      'loopback HTTP server and the client in that process, keep-alive, a deep known ZDX path ' +
+      '(`/v1/devices/{id}/apps/{id}/web-probes/{id}`, a new device id per call, every tenth call a 429) and the ' +
+      'rate-limit headers ZDX sends (X-Ratelimit-*-Second/-Hour and RateLimit-*). Exporters drop everything: the ' +
+      'cost measured is recording, not I/O.',
+    `- Two clients (node:http with a keep-alive Agent, global fetch) and two modes: sequential (one request at a ` +
+      `time, ${res.plan.seqRequests} requests per run) and 32 concurrent (32 requests in flight, ` +
+      `${res.plan.c32Requests} per run), after a warm-up.`,
+    '- Rounds are interleaved: every round runs every configuration once, in an order rotated each round, so drift ' +
+      'hits all configurations alike. A ratio is taken per round between two runs of the same round, and the table ' +
+      'shows the median over rounds (range in brackets); the delta is the median per-round difference. "cpu" is the process\'s CPU time per request (user + ' +
+      'system, all threads); "wall" is elapsed time per request (for 32 concurrent: elapsed time / requests, i.e. ' +
+      'inverse throughput).',
+    `- Pass/miss marks use the median **${res.plan.markBy ?? 'cpu'}** ratio (\`--mark-by cpu|wall\`). Client and server ` +
+      'share one process, so on an idle machine wall and cpu agree; when other processes compete for the CPU, wall ' +
+      'time also counts the time spent waiting to be scheduled, while CPU time counts only work done.',
+    '- A request here costs only 50-300 us, so these ratios are a worst case: a real ZDX call takes 100 ms or more, ' +
+      'and the same microseconds are a far smaller share of it.',
+    '- This is a benchmark, not a test: it never fails on a number.', '',
+    'Configurations:', '',
+    ...Object.entries(CONFIGS).map(([name, what]) => `- \`${name}\`: ${what}`), '');
+
+  const misses = [];
+  const by = res.plan.markBy ?? 'cpu';
+  for (const [name, line] of Object.entries(res.lines)) {
+    push(`## Ratios against the goals (OpenTelemetry ${name})`, '');
+    if (line.notRunnable) {
+      push(`Not runnable: ${line.notRunnable}`, '');
+      misses.push(`OpenTelemetry ${name} line: not runnable (${line.notRunnable}).`);
+      continue;
+    }
+    push(`${line.rounds} rounds; marks by the ${by} ratio.`, '',
+      '| goal | run | cpu ratio [range] | cpu delta us/req | wall ratio [range] | wall delta us/req | goal | mark |',
+      '|---|---|---|---|---|---|---|---|');
+    const aa = Object.fromEntries(RUNS.map(([c, md]) => [`${c} ${md}`, compare(line, GOALS.at(-1), c, md, by)]));
+    for (const goal of GOALS) {
+      const missed = [];
+      let measured = 0;
+      for (const [client, mode] of RUNS) {
+        const c = compare(line, goal, client, mode, by);
+        if (c.cpu.rounds === 0) continue; // not run (--configs, --clients, --modes)
+        measured++;
+        const verdict = mark(c.ratio, goal.goal, goal.stretch);
+        push(`| ${goal.title} | ${runName(client, mode)} | ${range(c.cpu)} | ${signed(c.cpu.deltaUs)} | ${range(c.wall)} | ` +
+          `${signed(c.wall.deltaUs)} | ${goal.goal ? `<= ${goal.goal}${goal.stretch ? ` (stretch ${goal.stretch})` : ''}` : '-'} | ${verdict} |`);
+        if (verdict === '**miss**') missed.push({ client, mode, ...c });
+      }
+      if (missed.length > 0) misses.push(describeMiss(name, goal, missed, measured, aa, by));
+    }
+    push('');
+    push(`Median time per request (OpenTelemetry ${name}), wall / cpu in us:`, '',
+      `| configuration | ${RUNS.map(([c, md]) => runName(c, md)).join(' | ')} |`, `|---|${RUNS.map(() => '---').join('|')}|`);
+    for (const config of Object.keys(CONFIGS)) {
+      const cells = RUNS.map(([c, md]) => {
+        const s = (line.samples[`${c} ${md} ${config}`] ?? []).filter(Boolean);
+        return s.length ? `${us(median(s.map((v) => v.wall)))} / ${us(median(s.map((v) => v.cpu)))}` : 'n/a';
+      });
+      if (cells.some((cell) => cell !== 'n/a')) push(`| ${config} | ${cells.join(' | ')} |`);
+    }
+    if (line.failures?.length) {
+      push('', `Failed runs: ${line.failures.map((f) => `${f.key} (round ${f.round + 1}): ${f.error}`).join('; ')}`);
+      misses.push(`OpenTelemetry ${name}: ${line.failures.length} run(s) failed; see above.`);
+    }
+    push('');
+  }
+
+  push('## Hot path (micro-benchmark)', '');
+  if (!res.micro) {
+    push('Not run.', '');
+  } else if (res.micro.error) {
+    push(`Not runnable: ${res.micro.error}`, '');
+    misses.push(`Hot-path micro-benchmark: not runnable (${res.micro.error}).`);
+  } else {
+    push(`ns per operation over ${res.micro.batches} short batches after a warm-up (OpenTelemetry 3.x line): the median ` +
+      'batch, the spread, and the mean (which also carries garbage collection).', '',
+      '| operation | median ns | p10-p90 ns | mean ns | goal | mark |', '|---|---|---|---|---|---|');
+    for (const [op, r] of Object.entries(res.micro.results)) {
+      const goal = op === HOT_PATH ? HOT_PATH_GOAL_NS : undefined;
+      const verdict = goal ? (r.medianNs <= goal ? 'pass' : '**miss**') : '';
+      push(`| ${op} | ${r.medianNs.toFixed(0)} | ${r.p10Ns.toFixed(0)}-${r.p90Ns.toFixed(0)} | ${r.meanNs?.toFixed(0) ?? 'n/a'} | ` +
+        `${goal ? `<= ${goal}` : '-'} | ${verdict} |`);
+      if (verdict === '**miss**') {
+        misses.push(`Hot path: ${op} takes ${r.medianNs.toFixed(0)} ns at the median, over the ${goal} ns goal by ` +
+          `${(r.medianNs - goal).toFixed(0)} ns (route() and classifyStatus, src/core/route and src/core/catalog).`);
+      }
+    }
+    for (const [part, why] of Object.entries(res.micro.notRunnable ?? {})) {
+      push(`| ${part} | not runnable: ${why} | | | | |`);
+      misses.push(`Hot path, ${part}: not runnable (${why}).`);
+    }
+    push('', 'The two "per request" rows publish the three undici channel messages of one fetch() (create, headers, ' +
+      'trailers) on the real channels to a real ZdxInstrumentation and MeterProvider with zdxViews: zdx-otel\'s whole ' +
+      'metric path without HTTP around it; the not-a-ZDX-host row is mostly the harness itself (three messages and ' +
+      'their objects). `new URL()` is a yardstick: what every HTTP client already spends on a URL once per request.', '');
+  }
+
+  push('## Cardinality and memory', '');
+  if (Object.keys(res.cardinality ?? {}).length === 0) push('Not run.', '');
+  for (const [name, c] of Object.entries(res.cardinality ?? {})) {
+    push(`### OpenTelemetry ${name}`, '');
+    if (c.error) {
+      push(`Not runnable: ${c.error}`, '');
+      misses.push(`Cardinality, OpenTelemetry ${name}: not runnable (${c.error}).`);
+      continue;
+    }
+    const names = [...new Set(c.checkpoints.flatMap((p) => Object.keys(p.series)))];
+    push(`${c.requests.toLocaleString('en')} requests (${(c.nsPerRequest / 1000).toFixed(1)} us each, harness included), ` +
+      'half as node:http and half as undici diagnostics-channel messages: random device and other ids in catalog ' +
+      'paths (70 %), random unknown paths of random words and ids (30 %), random query strings, two ZDX hosts ' +
+      '(direct and OneAPI), 85 % 200 and the rest 401/403/404/429/500/503 or a connection error. Series are counted ' +
+      `in what a MetricReader collects (cumulative) at each checkpoint; heap is after two forced GCs. Bound: ` +
+      `\`cardinalityLimit\` ${c.cardinalityLimit} series per stream (docs/telemetry.md).`, '',
+      `| requests | counted | ${names.map((n) => `series ${n}`).join(' | ')} | overflow series | heap after GC MB |`,
+      `|---|---|${names.map(() => '---').join('|')}|---|---|`);
+    for (const p of c.checkpoints) {
+      push(`| ${p.requests.toLocaleString('en')} | ${p.counted.toLocaleString('en')} | ${names.map((n) => p.series[n] ?? 0).join(' | ')} | ` +
+        `${p.overflow ? 'yes' : 'no'} | ${p.heapMB.toFixed(2)} |`);
+    }
+    const verdicts = cardinalityVerdicts(c);
+    push('', ...verdicts.map((v) => `- ${v.text}: ${v.pass ? 'pass' : '**miss**'}`), '');
+    for (const v of verdicts) if (!v.pass) misses.push(`Cardinality/memory, OpenTelemetry ${name}: ${v.text}.`);
+  }
+
+  push('## Where a goal is missed', '');
+  if (misses.length === 0) push('Every goal is met in this run.');
+  else {
+    push(...misses.map((line) => `- ${line}`), '',
+      'To see where the time goes in a configuration: `npm run bench -- --cpu-prof zdx-full` (or `zdx-metrics`; ' +
+      'see bench/README.md), and compare with `otel-spans` / `sdk-only`.');
+  }
+  push('', '## Reproduce', '',
+    '```sh', 'npm run bench               # full run; add -- --quick for a smoke run', 'npm run bench -- --cpu-prof zdx-full --client fetch   # where the time goes; see bench/README.md', '```', '');
+  return out.join('\n');
+}
+
+function describeMiss(lineName, goal, missed, measured, aa, by) {
+  const worst = missed.reduce((w, c) => (c.ratio > w.ratio ? c : w));
+  const other = by === 'wall' ? 'cpu' : 'wall';
+  const runs = missed.map((c) => `${runName(c.client, c.mode)} ${x(c.ratio)} (${signed(c.deltaUs)} us/req ${by}; ${other} ${x(c[other].ratio)})`).join('; ');
+  let text = `${goal.title} (OpenTelemetry ${lineName}), goal <= ${goal.goal}x by ${by} time: missed in ${missed.length} of ` +
+    `${measured} runs: ${runs}.`;
+  // Say when the miss is within what two identical processes differ by in this same run.
+  const noise = aa[`${worst.client} ${worst.mode}`];
+  if (noise && Number.isFinite(noise.ratio)) {
+    const spread = Math.max(Math.abs(noise.max - 1), Math.abs(noise.min - 1));
+    text += ` The A/A noise floor for ${runName(worst.client, worst.mode)} was ${x(noise.ratio)} [${noise.min.toFixed(2)}-${noise.max.toFixed(2)}]`;
+    text += worst.ratio - 1 <= spread ? ', so this miss is within noise here.' : ', so this miss is larger than the noise.';
+  }
+  return text;
+}
+
+function growthPct(from, to) {
+  const a = from.series['zdx.api.requests'] ?? 0;
+  const b = to.series['zdx.api.requests'] ?? 0;
+  return a === b ? 'constant' : `${b > a ? '+' : ''}${b - a} series, ${((100 * (b - a)) / a).toFixed(1)} %`;
+}
+
+export function cardinalityVerdicts(c) {
+  const points = c.checkpoints;
+  const last = points.at(-1);
+  const warm = points.find((p) => p.requests === 100_000) ?? points[Math.min(1, points.length - 1)];
+  const names = Object.keys(last.series);
+  const verdicts = [];
+  verdicts.push({
+    text: `every published request counted (${last.counted.toLocaleString('en')} of ${last.requests.toLocaleString('en')})`,
+    pass: points.every((p) => p.counted === p.requests),
+  });
+  const maxSeries = Math.max(...points.flatMap((p) => Object.values(p.series)));
+  verdicts.push({ text: `at most ${maxSeries} series per metric, under the bound of ${c.cardinalityLimit}`, pass: maxSeries <= c.cardinalityLimit });
+  const growth = names.map((n) => `${n} ${warm.series[n] ?? 0} -> ${last.series[n]}`).join(', ');
+  const request = last.series['zdx.api.requests'] ?? 0;
+  if (c.workloadBound !== undefined) {
+    verdicts.push({
+      text: `series after warm-up (${warm.requests.toLocaleString('en')} -> ${last.requests.toLocaleString('en')} requests): ` +
+        `${growth} (${growthPct(warm, last)}). Growth after warm-up is rare combinations showing up for the first ` +
+        `time (e.g. a connection error on a rarely called endpoint): the ${request} series stay within the ` +
+        `${c.workloadBound} combinations this workload can make at all, so no device id, query or unknown path ` +
+        'leaks into a label',
+      pass: request <= c.workloadBound,
+    });
+  }
+  const heapGrowth = last.heapMB - warm.heapMB;
+  verdicts.push({
+    text: `heap after GC grew ${heapGrowth.toFixed(2)} MB from ${warm.requests.toLocaleString('en')} to ${last.requests.toLocaleString('en')} requests ` +
+      `(${points[0].heapMB.toFixed(1)} MB at ${points[0].requests.toLocaleString('en')}), goal under ${HEAP_GROWTH_GOAL_MB} MB`,
+    pass: heapGrowth < HEAP_GROWTH_GOAL_MB,
+  });
+  return verdicts;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(renderResults(JSON.parse(readFileSync(process.argv[2], 'utf8'))));
+}
