@@ -4,9 +4,16 @@
  */
 import { ZdxConfigError } from '../core/errors.js';
 import { startZdxTelemetry } from './start.js';
+import { joinMessage, recordRunning, runningTelemetry } from './start-guard.js';
 import type { ZdxTelemetry } from './types.js';
 
 function register(): void {
+  // Loaded twice (--import and --require, or the ESM and CommonJS copies): the first one owns the hooks.
+  const running = runningTelemetry();
+  if (running) {
+    process.stderr.write(joinMessage(running, 'this zdx-otel/register'));
+    return;
+  }
   let telemetry: ZdxTelemetry;
   try {
     telemetry = startZdxTelemetry();
@@ -16,6 +23,7 @@ function register(): void {
     process.stderr.write(`${message}\nzdx-otel: telemetry is disabled; the application continues.\n`);
     return;
   }
+  recordRunning(telemetry, 'zdx-otel/register');
 
   process.once('beforeExit', () => void telemetry.shutdown());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
-import { diag } from '@opentelemetry/api';
 import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -13,7 +12,9 @@ import { AggregationType, ConsoleMetricExporter, PeriodicExportingMetricReader, 
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resolveOptions } from '../core/config.js';
-import { exportConfigFromEnv, type ExportConfig } from './export-config.js';
+import { exportConfigFromEnv, sdkDisabled, type ExportConfig } from './export-config.js';
+import { exporterAgentFactory, lifecycle } from './shutdown.js';
+import { joinMessage, recordRunning, runningTelemetry } from './start-guard.js';
 import { ZdxInstrumentation } from '../core/instrumentation.js';
 import { ZdxSpanProcessor } from '../core/span-processor.js';
 import type { ZdxTelemetry, ZdxTelemetryOptions } from './types.js';
@@ -28,7 +29,14 @@ const PULL_DURATION_NAME = 'zdx.api.request.duration.seconds';
  * for invalid options or variables, before anything is started. `zdx-otel/register` calls this.
  */
 export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemetry {
-  if (/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) {
+  const running = runningTelemetry();
+  if (running) {
+    process.stderr.write(joinMessage(running, 'this startZdxTelemetry() call'));
+    return running.telemetry;
+  }
+  const disabled = sdkDisabled();
+  if (disabled.warning) process.stderr.write(`${disabled.warning}\n`);
+  if (disabled.disabled) {
     return { flush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
   }
   const resolved = resolveOptions(options);
@@ -71,18 +79,27 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   sdk.start();
   if (tracing) patchBuiltinsForEsm();
 
-  let done: Promise<void> | undefined;
-  const bound = config.shutdownTimeoutMillis;
-  return {
+  const { flush, shutdown } = lifecycle(
+    config.shutdownTimeoutMillis,
     // NodeSDK has no forceFlush; the readers and processors it was given do.
-    flush: () => within(bound, 'flush', Promise.all([
+    () => Promise.all([
       ...metricReaders.map((reader) => reader.forceFlush()),
       ...spanProcessors.map((processor) => processor.forceFlush()),
-    ])),
-    shutdown: () => (done ??= within(bound, 'shutdown', sdk.shutdown()).finally(() => {
+    ]),
+    () => sdk.shutdown().finally(() => {
       for (const server of pullServers) server.close();
-    })),
+    }),
+  );
+  const telemetry: ZdxTelemetry = {
+    flush,
+    shutdown: () => {
+      // Once stopped, a later start is a new setup, not a duplicate.
+      if (runningTelemetry()?.telemetry === telemetry) recordRunning(undefined, '');
+      return shutdown();
+    },
   };
+  recordRunning(telemetry, 'startZdxTelemetry()');
+  return telemetry;
 }
 
 /**
@@ -117,7 +134,9 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
   }
   const exporter = name === 'console'
     ? new ConsoleMetricExporter()
-    : config.metricsProtocol === 'http/protobuf' ? new OtlpProtoMetricExporter(otlpOptions(config)) : new OtlpJsonMetricExporter(otlpOptions(config));
+    : config.metricsProtocol === 'http/protobuf'
+      ? new OtlpProtoMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis))
+      : new OtlpJsonMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis));
   return new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: config.metricIntervalMillis,
@@ -127,32 +146,16 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
 
 function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig): SpanProcessor {
   if (name === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
-  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(otlpOptions(config)) : new OtlpJsonTraceExporter(otlpOptions(config));
+  const options = otlpOptions('TRACES', config.tracesOtlpTimeoutMillis);
+  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(options) : new OtlpJsonTraceExporter(options);
   const batch = Object.fromEntries(Object.entries(config.batch).filter(([, v]) => v !== undefined));
   return new BatchSpanProcessor({ exporter, ...batch });
 }
 
-/** Options for every OTLP exporter; everything else (endpoint, headers, compression) they read from env. */
-function otlpOptions(config: ExportConfig): { timeoutMillis?: number } {
-  return config.otlpTimeoutMillis === undefined ? {} : { timeoutMillis: config.otlpTimeoutMillis };
-}
-
-/** Waits for `work` at most `timeoutMillis`; logs instead of rejecting. */
-async function within(timeoutMillis: number, what: string, work: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      diag.warn(`zdx-otel: ${what} did not finish within ${timeoutMillis} ms; telemetry not yet exported is dropped`);
-      resolve();
-    }, timeoutMillis);
-    timer.unref();
-  });
-  const finished = work.then(() => undefined, (error: unknown) => {
-    diag.error(`zdx-otel: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-  });
-  try {
-    await Promise.race([finished, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * Options for every OTLP exporter; everything else (endpoint, headers, compression) they read from env. The
+ * agent and the capped timeout are what keep "never keeps the process alive" true (see shutdown.ts).
+ */
+function otlpOptions(signal: 'METRICS' | 'TRACES', timeoutMillis: number) {
+  return { timeoutMillis, httpAgentOptions: exporterAgentFactory(signal) };
 }

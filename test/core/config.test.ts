@@ -78,10 +78,12 @@ describe('exportConfigFromEnv', () => {
     expect(exportConfigFromEnv({})).toMatchObject({
       metricExporters: ['otlp'], metricsProtocol: 'http/json', metricIntervalMillis: 60_000, metricTimeoutMillis: 30_000,
       traceExporters: ['otlp'], tracesProtocol: 'http/json', prometheusPort: 9464, shutdownTimeoutMillis: 5000,
-      otlpTimeoutMillis: 5000,
+      metricsOtlpTimeoutMillis: 2500, tracesOtlpTimeoutMillis: 2500,
     });
-    // The user's own OTLP timeout is left to the exporters.
-    expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '20000' }).otlpTimeoutMillis).toBeUndefined();
+    // A longer OTLP timeout is capped at half the shutdown bound and half the interval, a shorter one kept.
+    expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '20000' }).tracesOtlpTimeoutMillis).toBe(2500);
+    expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '800', OTEL_METRIC_EXPORT_INTERVAL: '1000' }))
+      .toMatchObject({ metricsOtlpTimeoutMillis: 500, tracesOtlpTimeoutMillis: 800 });
   });
   it('honours the standard variables, signal-specific over general', () => {
     const c = exportConfigFromEnv({

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { attributesOf, parseOtlpJsonMetrics } from '../../src/tools/demo/otlp-json.js';
 
-export type ReceiverMode = 'ok' | 'fail500' | 'throttle429' | 'hang' | 'reset';
+export type ReceiverMode = 'ok' | 'fail500' | 'throttle429' | 'unavailable503' | 'slow' | 'hang' | 'reset';
 
 export interface ReceivedPoint { metric: string; attributes: Readonly<Record<string, unknown>>; value: number }
 export interface ReceivedSpan { name: string; kind: number; attributes: Record<string, unknown>; status?: { code?: number; message?: string } }
@@ -38,28 +38,33 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       if (state.mode === 'hang') { hanging.push(res); return; }
       if (state.mode === 'fail500') { res.writeHead(500).end(); return; }
       if (state.mode === 'throttle429') { res.writeHead(429, { 'retry-after': '1' }).end(); return; }
-      const body = Buffer.concat(chunks).toString('utf8');
-      bodies.push(body);
-      try {
-        const json = JSON.parse(body) as Record<string, unknown>;
-        for (const p of parseOtlpJsonMetrics(json)) points.push({ metric: p.metric, attributes: p.attributes, value: p.value });
-        for (const rs of (json.resourceSpans as Array<Record<string, unknown>>) ?? []) {
-          for (const ss of (rs.scopeSpans as Array<{ spans: Array<Record<string, unknown>> }>) ?? []) {
-            for (const s of ss.spans) {
-              spans.push({
-                name: s.name as string, kind: s.kind as number,
-                attributes: attributesOf(s.attributes as Parameters<typeof attributesOf>[0]),
-                status: s.status as { code?: number; message?: string },
-              });
-            }
-          }
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      } catch {
-        res.writeHead(400).end();
-      }
+      if (state.mode === 'unavailable503') { res.writeHead(503, { 'retry-after': '1' }).end(); return; }
+      if (state.mode === 'slow') { setTimeout(() => accept(chunks, res), 400); return; }
+      accept(chunks, res);
     });
   });
+  const accept = (chunks: Buffer[], res: ServerResponse) => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    bodies.push(body);
+    try {
+      const json = JSON.parse(body) as Record<string, unknown>;
+      for (const p of parseOtlpJsonMetrics(json)) points.push({ metric: p.metric, attributes: p.attributes, value: p.value });
+      for (const rs of (json.resourceSpans as Array<Record<string, unknown>>) ?? []) {
+        for (const ss of (rs.scopeSpans as Array<{ spans: Array<Record<string, unknown>> }>) ?? []) {
+          for (const s of ss.spans) {
+            spans.push({
+              name: s.name as string, kind: s.kind as number,
+              attributes: attributesOf(s.attributes as Parameters<typeof attributesOf>[0]),
+              status: s.status as { code?: number; message?: string },
+            });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    } catch {
+      res.writeHead(400).end();
+    }
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
