@@ -122,10 +122,10 @@ function cappedTimeout(requested: number, shutdown: number, interval = Infinity)
   return Math.max(1, Math.min(requested, Math.floor(shutdown / 2), Math.floor(interval / 2)));
 }
 
-/** The 1-based index of the first entry of a `k=v,k=v` list that has no key or no `=`. */
+/** The 1-based index of the first entry of a `k=v,k=v` list that has no key or no `=` (empty entries are skipped). */
 function badKeyValueEntry(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const index = raw.split(',').findIndex((entry) => !/^\s*[^=\s][^=]*=/.test(entry));
+  const index = raw.split(',').findIndex((entry) => entry.trim() !== '' && !/^\s*[^=\s][^=]*=/.test(entry));
   return index === -1 ? undefined : index + 1;
 }
 
