@@ -28,3 +28,12 @@ export function joinMessage(running: Running, caller: string): string {
   return `zdx-otel: already started by ${running.startedBy}; ${caller} joins that setup (its own options are ignored) `
     + 'instead of starting a second one that would count every request twice.\n';
 }
+
+/**
+ * The zdx-otel setup running in this process (started by `zdx-otel/register` or `startZdxTelemetry()`), if any:
+ * how an application started with `--import zdx-otel/register` reaches `flush()`/`shutdown()`, e.g. to
+ * `await runningZdxTelemetry()?.shutdown()` before it calls `process.exit()`.
+ */
+export function runningZdxTelemetry(): ZdxTelemetry | undefined {
+  return runningTelemetry()?.telemetry;
+}
