@@ -15,6 +15,8 @@ export interface OtlpReceiver {
   mode: ReceiverMode;
   /** Raw bodies, for searching planted secrets. */
   bodies: string[];
+  /** Export requests answered with a fault (any mode but `ok`). */
+  readonly faults: number;
   /** Every data point received, in order (cumulative exports repeat points; use `latest`). */
   points(metric?: string): ReceivedPoint[];
   /** The last reported value per attribute set (cumulative temporality). */
@@ -23,14 +25,16 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** `port` 0 picks a free one; a fixed port lets a test bring a Collector back where the app expects it. */
+export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const bodies: string[] = [];
   const points: ReceivedPoint[] = [];
   const spans: ReceivedSpan[] = [];
   const hanging: ServerResponse[] = [];
-  const state = { mode: 'ok' as ReceiverMode };
+  const state = { mode: 'ok' as ReceiverMode, faults: 0 };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (state.mode !== 'ok') state.faults++;
     if (state.mode === 'reset') { req.socket.destroy(); return; }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -65,16 +69,17 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       res.writeHead(400).end();
     }
   };
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     get mode() { return state.mode; },
     set mode(m) {
       state.mode = m;
       if (m !== 'hang') for (const res of hanging.splice(0)) res.destroy();
     },
     bodies,
+    get faults() { return state.faults; },
     points: (metric) => points.filter((p) => metric === undefined || p.metric === metric),
     latest(metric) {
       const byKey = new Map<string, ReceivedPoint>();
