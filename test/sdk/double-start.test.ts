@@ -1,6 +1,7 @@
 // One setup per process: a second start (register plus startZdxTelemetry(), two calls, the ESM and the
 // CommonJS copy of the package) joins the first with one line saying so, and every request counts once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordFigure } from '../support/figures.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { APPS, exited, runApp } from '../support/run-app.js';
 import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
@@ -34,6 +35,7 @@ describe('a second start joins the first', () => {
         expect((await exited(run)).code).toBe(0);
         expect(run.stdout()).toContain('done 10');
         const counted = receiver.latest('zdx.api.requests').reduce((n, p) => n + p.value, 0);
+        recordFigure('double-start', { case: c.name, calls: 10, counted, stderrLines: run.stderr().split('\n').filter(Boolean).length });
         expect(counted).toBe(10);
         const lines = run.stderr().split('\n').filter(Boolean);
         expect(lines).toHaveLength(c.joinedBy.length);
