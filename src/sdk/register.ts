@@ -23,7 +23,8 @@ function register(): void {
     process.stderr.write(`${message}\nzdx-otel: telemetry is disabled; the application continues.\n`);
     return;
   }
-  recordRunning(telemetry, 'zdx-otel/register');
+  // Name the entry as the starter (unless OTEL_SDK_DISABLED made it a no-op, which nothing should join).
+  if (runningTelemetry()?.telemetry === telemetry) recordRunning(telemetry, 'zdx-otel/register');
 
   process.once('beforeExit', () => void telemetry.shutdown());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
