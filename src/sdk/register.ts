@@ -35,7 +35,8 @@ function register(): void {
       // while the application's own once-listeners are still registered. The library never calls
       // process.exit().
       if (process.listenerCount(signal) > 0) {
-        void telemetry.flush();
+        // `true`: the shutdown at 'beforeExit' shares this flush's deadline (see lifecycle in shutdown.ts).
+        void (telemetry.flush as (pin?: boolean) => Promise<void>)(true);
         return;
       }
       void telemetry.shutdown().then(() => process.kill(process.pid, signal));

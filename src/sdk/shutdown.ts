@@ -11,13 +11,17 @@
  *  - the per-export timeout (which bounds the retries too) is capped below half the interval and half the
  *    shutdown bound (export-config.ts), so the remaining ref'd timers end before the next export starts;
  *  - flush and shutdown hold one ref'd timer of their own while they run (`bounded`), so the final export
- *    is not cut short by the unref'd sockets, and give up at the bound.
+ *    is not cut short by the unref'd sockets, and give up at the bound;
+ *  - when shutdown gives up, the exports still in flight are abandoned (`Abandon`): their callbacks fire at
+ *    once, which clears the SDK's own ref'd export-timeout timers (reader and batch span processor) that
+ *    would otherwise hold the process until the export's own timeout.
  */
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { diag } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -68,24 +72,80 @@ function file(env: Env, signalName: string, generalName: string): Buffer | undef
   }
 }
 
+/** Ends every export still in flight, once shutdown has given up on them. */
+export class Abandon {
+  private readonly pending = new Set<() => void>();
+  private done = false;
+  private readonly waiters: Array<() => void> = [];
+
+  abandon(): void {
+    this.done = true;
+    for (const fail of this.pending) fail();
+    this.pending.clear();
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves when abandoned; for the rare forceFlush/shutdown calls, never per export (it would pile up). */
+  whenAbandoned(): Promise<void> {
+    return this.done ? Promise.resolve() : new Promise((wake) => this.waiters.push(wake));
+  }
+
+  /** Runs `start(callback)`; if abandoned first, `callback` gets a failure at once and the late result is ignored. */
+  track(start: (callback: (result: ExportResult) => void) => void, callback: (result: ExportResult) => void): void {
+    let called = false;
+    const once = (result: ExportResult) => {
+      if (called) return;
+      called = true;
+      this.pending.delete(fail);
+      callback(result);
+    };
+    const fail = () => once({ code: ExportResultCode.FAILED, error: new Error('zdx-otel: export abandoned at the shutdown bound') });
+    if (this.done) return fail();
+    this.pending.add(fail);
+    start(once);
+  }
+}
+
+interface Exporter<T> { export(items: T, callback: (result: ExportResult) => void): void; forceFlush?(): Promise<void>; shutdown(): Promise<void> }
+
+/**
+ * The same exporter (a Proxy, so whatever else the SDK reads from it, like the temporality selector, is
+ * the original's) whose exports, flush and shutdown end when `abandon` fires.
+ */
+export function abandonable<E extends Exporter<never>>(exporter: E, abandon: Abandon): E {
+  return new Proxy(exporter, {
+    get(target, key) {
+      if (key === 'export') {
+        return (items: never, callback: (result: ExportResult) => void) => abandon.track((cb) => target.export(items, cb), callback);
+      }
+      if (key === 'forceFlush' || key === 'shutdown') {
+        return () => Promise.race([target[key]?.() ?? Promise.resolve(), abandon.whenAbandoned()]);
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * Waits for `work` at most until `deadline` (ms since the epoch); logs instead of rejecting. Holds one ref'd
  * timer meanwhile: with the exporters' sockets unref'd, it is what keeps a draining process alive until the
  * final export is done or the bound is reached, and not a moment longer.
  */
-export async function bounded(deadline: number, what: string, work: Promise<unknown>): Promise<void> {
+export async function bounded(deadline: number, what: string, work: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((done) => {
+  const timeout = new Promise<boolean>((done) => {
     timer = setTimeout(() => {
       diag.warn(`zdx-otel: ${what} did not finish in time; telemetry not yet exported is dropped`);
-      done();
+      done(false);
     }, Math.max(0, deadline - Date.now()));
   });
-  const finished = work.then(() => undefined, (error: unknown) => {
+  const finished = work.then(() => true, (error: unknown) => {
     diag.error(`zdx-otel: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return true;
   });
   try {
-    await Promise.race([finished, timeout]);
+    return await Promise.race([finished, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -93,24 +153,30 @@ export async function bounded(deadline: number, what: string, work: Promise<unkn
 
 /**
  * `flush()` and `shutdown()` of a started setup, each bounded by `boundMillis`. A shutdown that starts while a
- * flush is still running (SIGTERM flushed, then the application drained and ended) shares that flush's deadline
- * instead of starting a new one, so the two together still end within the bound.
+ * flush is still running shares that flush's deadline instead of starting a new one. `flush(true)` (what the
+ * register entry does when the application handles SIGTERM itself) also pins its deadline for the shutdown
+ * that follows when the application then drains: signal to exit stays within one bound, not two.
  */
-export function lifecycle(boundMillis: number, flushWork: () => Promise<unknown>, shutdownWork: () => Promise<unknown>):
-{ flush(): Promise<void>; shutdown(): Promise<void> } {
+export function lifecycle(
+  boundMillis: number, flushWork: () => Promise<unknown>, shutdownWork: () => Promise<unknown>, abandon: Abandon,
+): { flush(pin?: boolean): Promise<void>; shutdown(): Promise<void> } {
   let flushing: { deadline: number; done: Promise<void> } | undefined;
+  let pinned: number | undefined;
   let stopped: Promise<void> | undefined;
-  const flush = (): Promise<void> => {
+  const flush = (pin = false): Promise<void> => {
     if (stopped) return stopped;
-    if (flushing) return flushing.done;
-    const deadline = Date.now() + boundMillis;
-    const done = bounded(deadline, 'flush', Promise.resolve().then(flushWork)).finally(() => { flushing = undefined; });
-    flushing = { deadline, done };
-    return done;
+    if (!flushing) {
+      const deadline = Date.now() + boundMillis;
+      const done = bounded(deadline, 'flush', Promise.resolve().then(flushWork)).then(() => undefined).finally(() => { flushing = undefined; });
+      flushing = { deadline, done };
+    }
+    if (pin) pinned = flushing.deadline;
+    return flushing.done;
   };
   const shutdown = (): Promise<void> => (stopped ??= (async () => {
-    const deadline = flushing?.deadline ?? Date.now() + boundMillis;
-    await bounded(deadline, 'shutdown', Promise.all([flushing?.done, Promise.resolve().then(shutdownWork)]));
+    const shared = flushing?.deadline ?? (pinned !== undefined && pinned > Date.now() ? pinned : undefined);
+    const finished = await bounded(shared ?? Date.now() + boundMillis, 'shutdown', Promise.all([flushing?.done, Promise.resolve().then(shutdownWork)]));
+    if (!finished) abandon.abandon();
   })());
   return { flush, shutdown };
 }

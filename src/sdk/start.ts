@@ -13,7 +13,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resolveOptions } from '../core/config.js';
 import { exportConfigFromEnv, sdkDisabled, type ExportConfig } from './export-config.js';
-import { exporterAgentFactory, lifecycle } from './shutdown.js';
+import { Abandon, abandonable, exporterAgentFactory, lifecycle } from './shutdown.js';
 import { joinMessage, recordRunning, runningTelemetry } from './start-guard.js';
 import { ZdxInstrumentation } from '../core/instrumentation.js';
 import { ZdxSpanProcessor } from '../core/span-processor.js';
@@ -43,7 +43,8 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   const config = exportConfigFromEnv(process.env, options.shutdownTimeoutMillis);
 
   const pullServers: Server[] = [];
-  const metricReaders = config.metricExporters.map((name) => metricReader(name, config, pullServers));
+  const abandon = new Abandon();
+  const metricReaders = config.metricExporters.map((name) => metricReader(name, config, pullServers, abandon));
   const views: ViewOptions[] = [
     ...viewsFor(resolved, config.metricExporters.includes('prometheus') ? PULL_DURATION_NAME : undefined),
     // The generic instrumentations are here for spans; their own per-host histogram is not part of
@@ -57,7 +58,7 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
 
   const tracing = config.traceExporters.length > 0;
   const spanProcessors: SpanProcessor[] = tracing
-    ? [new ZdxSpanProcessor(options), ...config.traceExporters.map((name) => spanProcessor(name, config))]
+    ? [new ZdxSpanProcessor(options), ...config.traceExporters.map((name) => spanProcessor(name, config, abandon))]
     : [];
 
   const sdk = new NodeSDK({
@@ -89,6 +90,7 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
     () => sdk.shutdown().finally(() => {
       for (const server of pullServers) server.close();
     }),
+    abandon,
   );
   const telemetry: ZdxTelemetry = {
     flush,
@@ -115,7 +117,7 @@ function patchBuiltinsForEsm(): void {
   syncBuiltinESMExports();
 }
 
-function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[]): IMetricReader {
+function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[], abandon: Abandon): IMetricReader {
   if (name === 'prometheus') {
     const exporter = new PrometheusExporter({ preventServerStart: true });
     // Our own server instead of the exporter's: it is unref'd, so a scrape endpoint never keeps an
@@ -138,18 +140,18 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
       ? new OtlpProtoMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis))
       : new OtlpJsonMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis));
   return new PeriodicExportingMetricReader({
-    exporter,
+    exporter: abandonable(exporter, abandon),
     exportIntervalMillis: config.metricIntervalMillis,
     exportTimeoutMillis: config.metricTimeoutMillis,
   });
 }
 
-function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig): SpanProcessor {
-  if (name === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
+function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig, abandon: Abandon): SpanProcessor {
+  if (name === 'console') return new SimpleSpanProcessor({ exporter: abandonable(new ConsoleSpanExporter(), abandon) });
   const options = otlpOptions('TRACES', config.tracesOtlpTimeoutMillis);
   const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(options) : new OtlpJsonTraceExporter(options);
   const batch = Object.fromEntries(Object.entries(config.batch).filter(([, v]) => v !== undefined));
-  return new BatchSpanProcessor({ exporter, ...batch });
+  return new BatchSpanProcessor({ exporter: abandonable(exporter, abandon), ...batch });
 }
 
 /**

@@ -9,7 +9,7 @@ import { APPS, exited, runApp } from '../support/run-app.js';
 import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
 
 const BOUND = 2000; // ZDX_OTEL_SHUTDOWN_TIMEOUT for these runs: short, so 36 runs stay quick
-const SLACK = 1000; // process teardown and scheduling on a busy machine
+const SLACK = 500; // process teardown and scheduling on a busy machine
 const INTERVALS = [500, 2000, 4000, 60_000];
 const COLLECTORS = ['hung', 'refused', '503+Retry-After'] as const;
 const ENDS = ['natural', 'sigterm-handled', 'sigterm-default'] as const;
