@@ -160,21 +160,26 @@ export async function bounded(deadline: number, what: string, work: Promise<unkn
 export function lifecycle(
   boundMillis: number, flushWork: () => Promise<unknown>, shutdownWork: () => Promise<unknown>, abandon: Abandon,
 ): { flush(pin?: boolean): Promise<void>; shutdown(): Promise<void> } {
-  let flushing: { deadline: number; done: Promise<void> } | undefined;
-  let pinned: number | undefined;
+  let flushing: { deadline: number; done: Promise<void>; gaveUp: boolean } | undefined;
+  let pinned: { deadline: number; gaveUp: boolean } | undefined;
   let stopped: Promise<void> | undefined;
   const flush = (pin = false): Promise<void> => {
     if (stopped) return stopped;
     if (!flushing) {
-      const deadline = Date.now() + boundMillis;
-      const done = bounded(deadline, 'flush', Promise.resolve().then(flushWork)).then(() => undefined).finally(() => { flushing = undefined; });
-      flushing = { deadline, done };
+      const current = { deadline: Date.now() + boundMillis, gaveUp: false, done: Promise.resolve() };
+      current.done = bounded(current.deadline, 'flush', Promise.resolve().then(flushWork))
+        .then((finished) => { current.gaveUp = !finished; })
+        .finally(() => { flushing = undefined; });
+      flushing = current;
     }
-    if (pin) pinned = flushing.deadline;
+    if (pin) pinned = flushing;
     return flushing.done;
   };
   const shutdown = (): Promise<void> => (stopped ??= (async () => {
-    const shared = flushing?.deadline ?? (pinned !== undefined && pinned > Date.now() ? pinned : undefined);
+    // The pinned deadline holds while it lasts, and after it if that flush gave up (the Collector is not
+    // answering: another full bound would not help). A flush that finished leaves the shutdown a full bound.
+    const keepPinned = pinned !== undefined && (pinned.gaveUp || pinned.deadline > Date.now());
+    const shared = flushing?.deadline ?? (keepPinned ? pinned!.deadline : undefined);
     const finished = await bounded(shared ?? Date.now() + boundMillis, 'shutdown', Promise.all([flushing?.done, Promise.resolve().then(shutdownWork)]));
     if (!finished) abandon.abandon();
   })());
