@@ -88,6 +88,10 @@ export function exportConfigFromEnv(env: Env = process.env, shutdownTimeoutMilli
   }
 
   const metricIntervalMillis = millis(get, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
+  if (shutdownTimeoutMillis !== undefined
+    && !(Number.isInteger(shutdownTimeoutMillis) && shutdownTimeoutMillis >= 1 && shutdownTimeoutMillis <= 2_147_483_647)) {
+    throw new ZdxConfigError('shutdownTimeoutMillis', `expected a whole number of milliseconds from 1 to 2147483647, got ${String(shutdownTimeoutMillis)}`);
+  }
   const shutdown = shutdownTimeoutMillis ?? millis(get, 'ZDX_OTEL_SHUTDOWN_TIMEOUT', 5_000);
   const otlpTimeout = millis(get, 'OTEL_EXPORTER_OTLP_TIMEOUT', 10_000);
   const metricsOtlpTimeout = millis(get, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', otlpTimeout);

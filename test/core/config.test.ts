@@ -109,6 +109,12 @@ describe('exportConfigFromEnv', () => {
     const error = configError(() => exportConfigFromEnv({ [name]: value, OTEL_TRACES_SAMPLER: 'traceidratio' }));
     expect(error.option).toBe(name);
   });
+  it('checks the shutdownTimeoutMillis option like its variable', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, Infinity]) {
+      expect(configError(() => exportConfigFromEnv({}, bad)).option).toBe('shutdownTimeoutMillis');
+    }
+    expect(exportConfigFromEnv({}, 1000)).toMatchObject({ shutdownTimeoutMillis: 1000, metricsOtlpTimeoutMillis: 500 });
+  });
   it('checks the sampler ratio', () => {
     expect(configError(() => exportConfigFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '5' })).option)
       .toBe('OTEL_TRACES_SAMPLER_ARG');
