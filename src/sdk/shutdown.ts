@@ -75,19 +75,16 @@ function file(env: Env, signalName: string, generalName: string): Buffer | undef
 /** Ends every export still in flight, once shutdown has given up on them. */
 export class Abandon {
   private readonly pending = new Set<() => void>();
-  private done = false;
-  private readonly waiters: Array<() => void> = [];
+  private wake: (() => void) | undefined;
+  done = false;
+  /** Resolves when abandoned. Raced only by the exporters' shutdown (once each): per export it would pile up. */
+  readonly abandoned = new Promise<void>((resolve) => { this.wake = resolve; });
 
   abandon(): void {
     this.done = true;
     for (const fail of this.pending) fail();
     this.pending.clear();
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  /** Resolves when abandoned; for the rare forceFlush/shutdown calls, never per export (it would pile up). */
-  whenAbandoned(): Promise<void> {
-    return this.done ? Promise.resolve() : new Promise((wake) => this.waiters.push(wake));
+    this.wake?.();
   }
 
   /** Runs `start(callback)`; if abandoned first, `callback` gets a failure at once and the late result is ignored. */
@@ -110,7 +107,7 @@ interface Exporter<T> { export(items: T, callback: (result: ExportResult) => voi
 
 /**
  * The same exporter (a Proxy, so whatever else the SDK reads from it, like the temporality selector, is
- * the original's) whose exports, flush and shutdown end when `abandon` fires.
+ * the original's) whose exports and shutdown end when `abandon` fires, and whose flush is a no-op after it.
  */
 export function abandonable<E extends Exporter<never>>(exporter: E, abandon: Abandon): E {
   return new Proxy(exporter, {
@@ -118,9 +115,8 @@ export function abandonable<E extends Exporter<never>>(exporter: E, abandon: Aba
       if (key === 'export') {
         return (items: never, callback: (result: ExportResult) => void) => abandon.track((cb) => target.export(items, cb), callback);
       }
-      if (key === 'forceFlush' || key === 'shutdown') {
-        return () => Promise.race([target[key]?.() ?? Promise.resolve(), abandon.whenAbandoned()]);
-      }
+      if (key === 'forceFlush') return () => (abandon.done ? Promise.resolve() : target.forceFlush?.() ?? Promise.resolve());
+      if (key === 'shutdown') return () => Promise.race([target.shutdown(), abandon.abandoned]);
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
