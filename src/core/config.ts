@@ -39,6 +39,9 @@ export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.
   if (!Array.isArray(extraHosts) || extraHosts.some((h) => typeof h !== 'string')) {
     throw new ZdxConfigError(hostsSource, 'expected an array of host or base-URL strings');
   }
+  if (hostsVar !== undefined && !options.extraHosts && extraHosts.length === 0) {
+    throw new ZdxConfigError(hostsSource, 'names no host; expected e.g. "zdx-proxy.internal:8443" (comma-separated)');
+  }
   try {
     compileHostMatcher(extraHosts);
   } catch (error) {
@@ -48,7 +51,9 @@ export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.
 
   const keysVar = fromEnv('ZDX_OTEL_REDACTED_QUERY_KEYS');
   const redactedQueryKeys = options.redactedQueryKeys ?? (keysVar ? splitList(keysVar) : []);
-  if (!Array.isArray(redactedQueryKeys) || redactedQueryKeys.some((k) => typeof k !== 'string' || k === '')) {
+  // A variable that names no key (",,") or a key no query can hold ("a b", "k=v") is a mistake, not a choice.
+  const badVar = keysVar !== undefined && (redactedQueryKeys.length === 0 || redactedQueryKeys.some((k) => /[\s=&#?]/.test(k)));
+  if (badVar || !Array.isArray(redactedQueryKeys) || redactedQueryKeys.some((k) => typeof k !== 'string' || k === '')) {
     throw new ZdxConfigError(
       options.redactedQueryKeys ? 'redactedQueryKeys' : 'ZDX_OTEL_REDACTED_QUERY_KEYS',
       'expected a list of non-empty query parameter names, e.g. "tenant,account"',
@@ -98,7 +103,8 @@ function integerOption(
   fallback: number, min: number, max: number,
 ): number {
   const source = value !== undefined ? name : envName;
-  const n = value !== undefined ? value : raw !== undefined ? Number(raw) : fallback;
+  // Plain digits only from the environment: Number() would also take "0x10", "1e2" and "0b1".
+  const n = value !== undefined ? value : raw !== undefined ? (/^\d+$/.test(raw) ? Number(raw) : NaN) : fallback;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ZdxConfigError(source, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value ?? raw)}`);
   }
@@ -108,7 +114,7 @@ function integerOption(
 function bucketsOption(value: readonly number[] | undefined, raw: string | undefined): readonly number[] {
   if (value === undefined && raw === undefined) return DEFAULT_DURATION_BUCKETS;
   const source = value !== undefined ? 'durationBuckets' : 'ZDX_OTEL_DURATION_BUCKETS';
-  const buckets = value !== undefined ? [...value] : splitList(raw ?? '').map(Number);
+  const buckets = value !== undefined ? [...value] : splitList(raw ?? '').map((b) => (/^\d+(\.\d+)?$/.test(b) ? Number(b) : NaN));
   const ok = buckets.length > 0 && buckets.every((b, i) =>
     typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (buckets[i - 1] as number)));
   if (!ok) {

@@ -5,9 +5,16 @@
 import { ZdxConfigError } from '../core/errors.js';
 import { ZdxOtherSdkError } from './other-sdk.js';
 import { startZdxTelemetry } from './start.js';
+import { joinMessage, recordRunning, runningTelemetry } from './start-guard.js';
 import type { ZdxTelemetry } from './types.js';
 
 function register(): void {
+  // Loaded twice (--import and --require, or the ESM and CommonJS copies): the first one owns the hooks.
+  const running = runningTelemetry();
+  if (running) {
+    process.stderr.write(joinMessage(running, 'this zdx-otel/register'));
+    return;
+  }
   let telemetry: ZdxTelemetry;
   try {
     telemetry = startZdxTelemetry();
@@ -21,6 +28,8 @@ function register(): void {
     process.stderr.write(`${message}\nzdx-otel: telemetry is disabled; the application continues.\n`);
     return;
   }
+  // Name the entry as the starter (unless OTEL_SDK_DISABLED made it a no-op, which nothing should join).
+  if (runningTelemetry()?.telemetry === telemetry) recordRunning(telemetry, 'zdx-otel/register');
 
   process.once('beforeExit', () => void telemetry.shutdown());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -31,7 +40,8 @@ function register(): void {
       // while the application's own once-listeners are still registered. The library never calls
       // process.exit().
       if (process.listenerCount(signal) > 0) {
-        void telemetry.flush();
+        // `true`: the shutdown at 'beforeExit' shares this flush's deadline (see lifecycle in shutdown.ts).
+        void (telemetry.flush as (pin?: boolean) => Promise<void>)(true);
         return;
       }
       void telemetry.shutdown().then(() => process.kill(process.pid, signal));

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { diag, propagation } from '@opentelemetry/api';
+import { propagation } from '@opentelemetry/api';
 import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -11,10 +11,12 @@ import { NodeSDK } from './node-sdk.js';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resolveOptions } from '../core/config.js';
 import { patchEsmBuiltins } from '../core/esm-builtins.js';
-import { exportConfigFromEnv, type ExportConfig } from './export-config.js';
+import { exportConfigFromEnv, sdkDisabled, type ExportConfig } from './export-config.js';
 import { traceInstrumentations, tracingScope } from './instrumentations.js';
 import { otherSdkMessage, watchForLaterSdk, ZdxOtherSdkError } from './other-sdk.js';
 import { unbundledPropagatorsMessage } from './propagators.js';
+import { Abandon, abandonable, exporterAgentFactory, lifecycle } from './shutdown.js';
+import { joinMessage, recordRunning, runningTelemetry } from './start-guard.js';
 import { ZdxInstrumentation } from '../core/instrumentation.js';
 import { ZdxSpanProcessor } from '../core/span-processor.js';
 import type { ZdxTelemetry, ZdxTelemetryOptions } from './types.js';
@@ -29,7 +31,14 @@ const PULL_DURATION_NAME = 'zdx.api.request.duration.seconds';
  * for invalid options or variables, before anything is started. `zdx-otel/register` calls this.
  */
 export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemetry {
-  if (/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) {
+  const running = runningTelemetry();
+  if (running) {
+    process.stderr.write(joinMessage(running, 'this startZdxTelemetry() call'));
+    return running.telemetry;
+  }
+  const disabled = sdkDisabled();
+  if (disabled.warning) process.stderr.write(`${disabled.warning}\n`);
+  if (disabled.disabled) {
     return { flush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
   }
   const otherSdk = otherSdkMessage();
@@ -39,7 +48,8 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   const config = exportConfigFromEnv(process.env, options.shutdownTimeoutMillis);
 
   const pullServers: Server[] = [];
-  const metricReaders = config.metricExporters.map((name) => metricReader(name, config, pullServers));
+  const abandon = new Abandon();
+  const metricReaders = config.metricExporters.map((name) => metricReader(name, config, pullServers, abandon));
   const views: ViewOptions[] = [
     ...viewsFor(resolved, config.metricExporters.includes('prometheus') ? PULL_DURATION_NAME : undefined),
     // The generic instrumentations are here for spans; their own per-host histogram is not part of
@@ -53,7 +63,7 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
 
   const tracing = config.traceExporters.length > 0;
   const spanProcessors: SpanProcessor[] = tracing
-    ? [new ZdxSpanProcessor(options), ...config.traceExporters.map((name) => spanProcessor(name, config))]
+    ? [new ZdxSpanProcessor(options), ...config.traceExporters.map((name) => spanProcessor(name, config, abandon))]
     : [];
 
   const sdk = new NodeSDK({
@@ -76,25 +86,35 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   const propagatorMessage = unbundledPropagatorsMessage(propagation.fields());
   if (propagatorMessage !== undefined) process.stderr.write(`${propagatorMessage}\n`);
 
-  let done: Promise<void> | undefined;
-  const bound = config.shutdownTimeoutMillis;
-  return {
+  const { flush, shutdown } = lifecycle(
+    config.shutdownTimeoutMillis,
     // NodeSDK has no forceFlush; the readers and processors it was given do.
-    flush: () => within(bound, 'flush', Promise.all([
+    () => Promise.all([
       ...metricReaders.map((reader) => reader.forceFlush()),
       ...spanProcessors.map((processor) => processor.forceFlush()),
-    ])),
-    shutdown: () => (done ??= within(bound, 'shutdown', sdk.shutdown()).finally(() => {
+    ]),
+    () => sdk.shutdown().finally(() => {
       for (const server of pullServers) server.close();
-    })),
+    }),
+    abandon,
+  );
+  const telemetry: ZdxTelemetry = {
+    flush,
+    shutdown: () => {
+      // Once stopped, a later start is a new setup, not a duplicate.
+      if (runningTelemetry()?.telemetry === telemetry) recordRunning(undefined, '');
+      return shutdown();
+    },
   };
+  recordRunning(telemetry, 'startZdxTelemetry()');
+  return telemetry;
 }
 
 function serverPorts(servers: readonly Server[]): number[] {
   return servers.map((server) => (server.address() as AddressInfo | null)?.port ?? -1);
 }
 
-function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[]): IMetricReader {
+function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[], abandon: Abandon): IMetricReader {
   if (name === 'prometheus') {
     const exporter = new PrometheusExporter({ preventServerStart: true });
     // Our own server instead of the exporter's: it is unref'd, so a scrape endpoint never keeps an
@@ -113,42 +133,28 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
   }
   const exporter = name === 'console'
     ? new ConsoleMetricExporter()
-    : config.metricsProtocol === 'http/protobuf' ? new OtlpProtoMetricExporter(otlpOptions(config)) : new OtlpJsonMetricExporter(otlpOptions(config));
+    : config.metricsProtocol === 'http/protobuf'
+      ? new OtlpProtoMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis))
+      : new OtlpJsonMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis));
   return new PeriodicExportingMetricReader({
-    exporter,
+    exporter: abandonable(exporter, abandon),
     exportIntervalMillis: config.metricIntervalMillis,
     exportTimeoutMillis: config.metricTimeoutMillis,
   });
 }
 
-function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig): SpanProcessor {
-  if (name === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
-  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(otlpOptions(config)) : new OtlpJsonTraceExporter(otlpOptions(config));
+function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig, abandon: Abandon): SpanProcessor {
+  if (name === 'console') return new SimpleSpanProcessor({ exporter: abandonable(new ConsoleSpanExporter(), abandon) });
+  const options = otlpOptions('TRACES', config.tracesOtlpTimeoutMillis);
+  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(options) : new OtlpJsonTraceExporter(options);
   const batch = Object.fromEntries(Object.entries(config.batch).filter(([, v]) => v !== undefined));
-  return new BatchSpanProcessor({ exporter, ...batch });
+  return new BatchSpanProcessor({ exporter: abandonable(exporter, abandon), ...batch });
 }
 
-/** Options for every OTLP exporter; everything else (endpoint, headers, compression) they read from env. */
-function otlpOptions(config: ExportConfig): { timeoutMillis?: number } {
-  return config.otlpTimeoutMillis === undefined ? {} : { timeoutMillis: config.otlpTimeoutMillis };
-}
-
-/** Waits for `work` at most `timeoutMillis`; logs instead of rejecting. */
-async function within(timeoutMillis: number, what: string, work: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      diag.warn(`zdx-otel: ${what} did not finish within ${timeoutMillis} ms; telemetry not yet exported is dropped`);
-      resolve();
-    }, timeoutMillis);
-    timer.unref();
-  });
-  const finished = work.then(() => undefined, (error: unknown) => {
-    diag.error(`zdx-otel: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-  });
-  try {
-    await Promise.race([finished, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * Options for every OTLP exporter; everything else (endpoint, headers, compression) they read from env. The
+ * agent and the capped timeout are what keep "never keeps the process alive" true (see shutdown.ts).
+ */
+function otlpOptions(signal: 'METRICS' | 'TRACES', timeoutMillis: number) {
+  return { timeoutMillis, httpAgentOptions: exporterAgentFactory(signal) };
 }

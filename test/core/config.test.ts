@@ -82,10 +82,12 @@ describe('exportConfigFromEnv', () => {
     expect(exportConfigFromEnv({})).toMatchObject({
       metricExporters: ['otlp'], metricsProtocol: 'http/json', metricIntervalMillis: 60_000, metricTimeoutMillis: 30_000,
       traceExporters: ['otlp'], tracesProtocol: 'http/json', prometheusPort: 9464, shutdownTimeoutMillis: 5000,
-      otlpTimeoutMillis: 5000,
+      metricsOtlpTimeoutMillis: 2500, tracesOtlpTimeoutMillis: 2500,
     });
-    // The user's own OTLP timeout is left to the exporters.
-    expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '20000' }).otlpTimeoutMillis).toBeUndefined();
+    // A longer OTLP timeout is capped at half the shutdown bound and half the interval, a shorter one kept.
+    expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '20000' }).tracesOtlpTimeoutMillis).toBe(2500);
+    expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '800', OTEL_METRIC_EXPORT_INTERVAL: '1000' }))
+      .toMatchObject({ metricsOtlpTimeoutMillis: 500, tracesOtlpTimeoutMillis: 800 });
   });
   it('honours the standard variables, signal-specific over general', () => {
     const c = exportConfigFromEnv({
@@ -110,6 +112,12 @@ describe('exportConfigFromEnv', () => {
   ])('rejects %s=%s with a message naming it', (name, value) => {
     const error = configError(() => exportConfigFromEnv({ [name]: value, OTEL_TRACES_SAMPLER: 'traceidratio' }));
     expect(error.option).toBe(name);
+  });
+  it('checks the shutdownTimeoutMillis option like its variable', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, Infinity]) {
+      expect(configError(() => exportConfigFromEnv({}, bad)).option).toBe('shutdownTimeoutMillis');
+    }
+    expect(exportConfigFromEnv({}, 1000)).toMatchObject({ shutdownTimeoutMillis: 1000, metricsOtlpTimeoutMillis: 500 });
   });
   it('checks the sampler ratio', () => {
     expect(configError(() => exportConfigFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '5' })).option)

@@ -166,6 +166,9 @@ describe('bad configuration', () => {
     ['ZDX_OTEL_EXTRA_HOSTS', 'http://exa mple.com', 'ZDX_OTEL_EXTRA_HOSTS'],
     ['ZDX_OTEL_MAX_UNKNOWN_TEMPLATES', 'lots', 'whole number'],
     ['OTEL_TRACES_SAMPLER', 'sometimes', 'parentbased_traceidratio'],
+    ['OTEL_EXPORTER_OTLP_TIMEOUT', 'abc', 'whole number'],
+    ['OTEL_METRICS_EXPORTER', ',,', 'names no exporter'],
+    ['OTEL_METRIC_EXPORT_INTERVAL', '0x10', 'whole number'],
   ];
   for (const [name, value, hint] of cases) {
     it(`${name}=${value}: one clear message, and the application still runs`, () => withReceiver(async () => {
@@ -180,6 +183,23 @@ describe('bad configuration', () => {
       expect(lines).toHaveLength(2);
     }));
   }
+});
+
+describe('OTEL_SDK_DISABLED', () => {
+  it('"TRUE" disables quietly: nothing exported, nothing printed', () => withReceiver(async (r) => {
+    const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], env({ OTEL_SDK_DISABLED: 'TRUE' }));
+    expect((await exited(run)).code).toBe(0);
+    expect(run.stderr()).toBe('');
+    expect(r.bodies).toHaveLength(0);
+  }));
+  it('"1" is not "true": telemetry stays on, with one line saying why', () => withReceiver(async (r) => {
+    const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], env({ OTEL_SDK_DISABLED: '1' }));
+    expect((await exited(run)).code).toBe(0);
+    const lines = run.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('OTEL_SDK_DISABLED="1" is neither true nor false');
+    expect(count(r, {})).toBe(8);
+  }));
 });
 
 describe('applications that build their own NodeSDK', () => {

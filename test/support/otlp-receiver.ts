@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { attributesOf, parseOtlpJsonMetrics } from '../../src/tools/demo/otlp-json.js';
 
-export type ReceiverMode = 'ok' | 'fail500' | 'throttle429' | 'hang' | 'reset';
+export type ReceiverMode = 'ok' | 'fail500' | 'throttle429' | 'unavailable503' | 'slow' | 'hang' | 'reset';
 
 export interface ReceivedPoint { metric: string; attributes: Readonly<Record<string, unknown>>; value: number }
 export interface ReceivedSpan {
@@ -21,6 +21,8 @@ export interface OtlpReceiver {
   mode: ReceiverMode;
   /** Raw bodies, for searching planted secrets. */
   bodies: string[];
+  /** Export requests answered with a fault (any mode but `ok`). */
+  readonly faults: number;
   /** Every data point received, in order (cumulative exports repeat points; use `latest`). */
   points(metric?: string): ReceivedPoint[];
   /** The last reported value per attribute set (cumulative temporality). */
@@ -29,14 +31,16 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** `port` 0 picks a free one; a fixed port lets a test bring a Collector back where the app expects it. */
+export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const bodies: string[] = [];
   const points: ReceivedPoint[] = [];
   const spans: ReceivedSpan[] = [];
   const hanging: ServerResponse[] = [];
-  const state = { mode: 'ok' as ReceiverMode };
+  const state = { mode: 'ok' as ReceiverMode, faults: 0 };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (state.mode !== 'ok') state.faults++;
     if (state.mode === 'reset') { req.socket.destroy(); return; }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -44,39 +48,45 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       if (state.mode === 'hang') { hanging.push(res); return; }
       if (state.mode === 'fail500') { res.writeHead(500).end(); return; }
       if (state.mode === 'throttle429') { res.writeHead(429, { 'retry-after': '1' }).end(); return; }
-      const body = Buffer.concat(chunks).toString('utf8');
-      bodies.push(body);
-      try {
-        const json = JSON.parse(body) as Record<string, unknown>;
-        for (const p of parseOtlpJsonMetrics(json)) points.push({ metric: p.metric, attributes: p.attributes, value: p.value });
-        for (const rs of (json.resourceSpans as Array<Record<string, unknown>>) ?? []) {
-          for (const ss of (rs.scopeSpans as Array<{ scope?: { name?: string }; spans: Array<Record<string, unknown>> }>) ?? []) {
-            for (const s of ss.spans) {
-              spans.push({
-                name: s.name as string, kind: s.kind as number, scope: ss.scope?.name,
-                traceId: s.traceId as string, spanId: s.spanId as string, parentSpanId: s.parentSpanId as string | undefined,
-                attributes: attributesOf(s.attributes as Parameters<typeof attributesOf>[0]),
-                status: s.status as { code?: number; message?: string },
-              });
-            }
-          }
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      } catch {
-        res.writeHead(400).end();
-      }
+      if (state.mode === 'unavailable503') { res.writeHead(503, { 'retry-after': '1' }).end(); return; }
+      if (state.mode === 'slow') { setTimeout(() => accept(chunks, res), 400); return; }
+      accept(chunks, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const accept = (chunks: Buffer[], res: ServerResponse) => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    bodies.push(body);
+    try {
+      const json = JSON.parse(body) as Record<string, unknown>;
+      for (const p of parseOtlpJsonMetrics(json)) points.push({ metric: p.metric, attributes: p.attributes, value: p.value });
+      for (const rs of (json.resourceSpans as Array<Record<string, unknown>>) ?? []) {
+        for (const ss of (rs.scopeSpans as Array<{ scope?: { name?: string }; spans: Array<Record<string, unknown>> }>) ?? []) {
+          for (const s of ss.spans) {
+            spans.push({
+              name: s.name as string, kind: s.kind as number, scope: ss.scope?.name,
+              traceId: s.traceId as string, spanId: s.spanId as string, parentSpanId: s.parentSpanId as string | undefined,
+              attributes: attributesOf(s.attributes as Parameters<typeof attributesOf>[0]),
+              status: s.status as { code?: number; message?: string },
+            });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    } catch {
+      res.writeHead(400).end();
+    }
+  };
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     get mode() { return state.mode; },
     set mode(m) {
       state.mode = m;
       if (m !== 'hang') for (const res of hanging.splice(0)) res.destroy();
     },
     bodies,
+    get faults() { return state.faults; },
     points: (metric) => points.filter((p) => metric === undefined || p.metric === metric),
     latest(metric) {
       const byKey = new Map<string, ReceivedPoint>();

@@ -16,11 +16,16 @@ export interface TestServer {
   /** `127.0.0.1:PORT`, for `extraHosts`. */
   hostPort: string;
   requests: number;
+  /** Requests that arrived with a `traceparent` header (an instrumentation traced and propagated them). */
+  traced: number;
   close(): Promise<void>;
 }
 
-function handle(server: { requests: number }, req: IncomingMessage, res: ServerResponse): void {
+interface State { requests: number; traced: number }
+
+function handle(server: State, req: IncomingMessage, res: ServerResponse): void {
   server.requests++;
+  if (req.headers.traceparent !== undefined) server.traced++;
   const url = new URL(req.url ?? '/', 'http://x');
   const status = Number(url.searchParams.get('status') ?? 200);
   const delay = Number(url.searchParams.get('delay') ?? 0);
@@ -69,7 +74,7 @@ function handle(server: { requests: number }, req: IncomingMessage, res: ServerR
   });
 }
 
-async function listen(server: Server, scheme: 'http' | 'https', state: { requests: number }): Promise<TestServer> {
+async function listen(server: Server, scheme: 'http' | 'https', state: State): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -78,6 +83,8 @@ async function listen(server: Server, scheme: 'http' | 'https', state: { request
     hostPort: `127.0.0.1:${port}`,
     get requests() { return state.requests; },
     set requests(n) { state.requests = n; },
+    get traced() { return state.traced; },
+    set traced(n) { state.traced = n; },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -86,7 +93,7 @@ async function listen(server: Server, scheme: 'http' | 'https', state: { request
 }
 
 export function startZdxLikeServer(): Promise<TestServer> {
-  const state = { requests: 0 };
+  const state = { requests: 0, traced: 0 };
   const server = createHttpServer({ keepAliveTimeout: 5000 }, (req, res) => handle(state, req, res));
   return listen(server, 'http', state);
 }
@@ -107,7 +114,7 @@ export function selfSignedCertificate(): { key: string; cert: string } {
 }
 
 export function startZdxLikeHttpsServer(tls: { key: string; cert: string }): Promise<TestServer> {
-  const state = { requests: 0 };
+  const state = { requests: 0, traced: 0 };
   const server = createHttpsServer({ ...tls, keepAliveTimeout: 5000 }, (req, res) => handle(state, req, res));
   return listen(server as unknown as Server, 'https', state);
 }
