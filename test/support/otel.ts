@@ -2,7 +2,7 @@
 // the real http and undici instrumentations, and zdx-otel's own pieces, wired the way a user wires them.
 import { createRequire } from 'node:module';
 import { syncBuiltinESMExports } from 'node:module';
-import { context, propagation, trace, metrics, type Attributes } from '@opentelemetry/api';
+import { context, propagation, trace, metrics, type Attributes, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -49,7 +49,17 @@ export interface OtelHarness {
   shutdown(): Promise<void>;
 }
 
-export function setupOtel(options: { zdx?: ZdxOtelOptions; sampler?: Sampler; tracing?: boolean } = {}): OtelHarness {
+export interface OtelOptions {
+  zdx?: ZdxOtelOptions;
+  sampler?: Sampler;
+  tracing?: boolean;
+  /** The global propagator; W3C trace context by default, null for none at all. */
+  propagator?: TextMapPropagator | null;
+  /** Which subscribes to the diagnostics channels first: zdx-otel (default) or the http/undici instrumentations. */
+  order?: 'zdx-first' | 'instrumentations-first';
+}
+
+export function setupOtel(options: OtelOptions = {}): OtelHarness {
   const exporter = new InMemorySpanExporter();
   const tracing = options.tracing !== false;
   const tracerProvider = new TracerProvider({
@@ -60,15 +70,18 @@ export function setupOtel(options: { zdx?: ZdxOtelOptions; sampler?: Sampler; tr
   const meterProvider = new MeterProvider({ readers: [reader], views: zdxViews(options.zdx) });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  if (options.propagator !== null) propagation.setGlobalPropagator(options.propagator ?? new W3CTraceContextPropagator());
   if (tracing) trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
 
-  const instrumentations = [
-    new ZdxInstrumentation(options.zdx),
+  // Instrumentations subscribe to the channels when constructed, so construction order is subscription order.
+  const generic = () => (tracing
     // Client side only, as zdx-otel/register does: the test servers live in this process too.
-    ...(tracing ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()] : []),
-  ];
+    ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()]
+    : []);
+  const instrumentations = options.order === 'instrumentations-first'
+    ? [...generic(), new ZdxInstrumentation(options.zdx)]
+    : [new ZdxInstrumentation(options.zdx), ...generic()];
   const unregister = registerInstrumentations({
     instrumentations,
     ...(tracing ? { tracerProvider } : {}),

@@ -1,6 +1,6 @@
 // A small ZDX-like server for the instrumentation tests: the status, delay and faults of each answer are
-// chosen by the request itself (`?status=429&delay=20&reset=1&ratelimit=1`), so concurrent requests can
-// each be checked against what they asked for. The full simulator lives in src/simulator.
+// chosen by the request itself (`?status=429&delay=20&reset=1&ratelimit=1&remaining=7&size=100000`), so
+// concurrent requests can each be checked against what they asked for. The full simulator lives in src/simulator.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -44,6 +44,8 @@ function handle(server: { requests: number }, req: IncomingMessage, res: ServerR
         'Retry-After': '3',
       });
     }
+    // A remaining count chosen by the request, so each concurrent request's span can be checked for its own.
+    if (url.searchParams.has('remaining')) headers['RateLimit-Remaining'] = url.searchParams.get('remaining')!;
     if (status === 204) {
       res.writeHead(status, headers).end();
       return;
@@ -56,7 +58,10 @@ function handle(server: { requests: number }, req: IncomingMessage, res: ServerR
         ? { token: Buffer.concat(chunks).toString('base64'), token_type: 'Bearer', expires_in: 3600 }
         : { ok: true, path: url.pathname };
     res.writeHead(status, headers);
-    if (url.searchParams.has('slowbody')) {
+    if (url.searchParams.has('size')) {
+      // A large body, for clients that never read it.
+      res.end(Buffer.alloc(Number(url.searchParams.get('size')), 0x20));
+    } else if (url.searchParams.has('slowbody')) {
       res.write('{"part":');
       setTimeout(() => res.end(`${JSON.stringify(body)}}`), Number(url.searchParams.get('slowbody')));
     } else {
