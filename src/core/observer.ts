@@ -21,6 +21,7 @@ interface HttpClientRequest {
   path?: string;
   method?: string;
   getHeader?(name: string): unknown;
+  res?: HttpIncomingMessage | null;
   on(event: 'close', fn: (this: HttpClientRequest) => void): unknown;
 }
 interface HttpIncomingMessage {
@@ -81,13 +82,19 @@ export class RequestObserver {
     const end = (record: RequestRecord) => this.end(record);
     this.onRequestClose = function onRequestClose() {
       try {
-        // A request destroyed before any response (axios/got timeouts do this) emits neither an error nor a
-        // response; its close is the only signal left.
         const record = records.get(this);
-        if (record && !record.ended && record.statusCode === undefined) {
+        if (!record || record.ended) return;
+        if (record.statusCode === undefined) {
+          // A request destroyed before any response (axios/got timeouts do this) emits neither an error nor
+          // a response; its close is the only signal left.
           record.errorType ??= 'AbortError';
-          end(record);
+        } else {
+          // A response the application never read: its socket closing is the end (the response itself
+          // may never emit anything). An incomplete one failed.
+          const response = this.res;
+          if (response && !response.complete) record.errorType ??= errorType(response.errored) ?? 'AbortError';
         }
+        end(record);
       } catch (error) {
         internalError('request close', error);
       }

@@ -16,6 +16,8 @@ export interface TestServer {
   /** `127.0.0.1:PORT`, for `extraHosts`. */
   hostPort: string;
   requests: number;
+  /** Closes every open connection (as a server's keep-alive timeout would), keeping the server up. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ async function listen(server: Server, scheme: 'http' | 'https', state: { request
     hostPort: `127.0.0.1:${port}`,
     get requests() { return state.requests; },
     set requests(n) { state.requests = n; },
+    dropConnections: () => server.closeAllConnections(),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
