@@ -41,4 +41,25 @@ describe('cardinality stays bounded whatever URLs and codes arrive', () => {
     // Spans that ended took their records; the span registry does not grow with traffic.
     expect(sharedSpanRegistry().size).toBeLessThan(10);
   });
+
+  it('the limit holds across collections for the life of the process, with cumulative temporality', async () => {
+    // The SDK applies aggregationCardinalityLimit per collection only: series from earlier collections are
+    // kept on top of it. Collect between rounds of new (template, status) pairs: the bound must still hold.
+    const before = zdx.requests;
+    const countedBefore = total(await otel.points('zdx.api.requests'), {});
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 40; i++) {
+        const code = 200 + ((round * 40 + i) % 300);
+        await call(i % 2 ? 'undici' : 'node:http', `${zdx.url}/v1/devices/${i}/apps/${round}?status=${code}`);
+      }
+      for (const name of ['zdx.api.requests', 'zdx.api.request.duration']) {
+        const points = await otel.points(name);
+        expect(points.length, `${name} after round ${round}`).toBeLessThanOrEqual(40);
+        expect(points.filter((p) => p.attributes['otel.metric.overflow'] === true)).toHaveLength(1);
+      }
+    }
+    // Folding loses no request: the totals stay exact.
+    expect(total(await otel.points('zdx.api.requests'), {}) - countedBefore).toBe(zdx.requests - before);
+    expect(total(await otel.points('zdx.api.request.duration'), {}) - countedBefore).toBe(zdx.requests - before);
+  });
 });
