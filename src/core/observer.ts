@@ -26,7 +26,7 @@ interface HttpClientRequest {
 }
 interface HttpIncomingMessage {
   statusCode?: number;
-  headers: Record<string, string | string[] | undefined>;
+  rawHeaders?: string[];
   complete?: boolean;
   errored?: unknown;
   req?: object;
@@ -200,7 +200,10 @@ export class RequestObserver {
   private onHttpResponse(request: object, response: HttpIncomingMessage): void {
     const record = this.records.get(request);
     if (!record) return;
-    this.respond(record, response.statusCode, (name) => firstValue(response.headers[name]));
+    // rawHeaders, not headers: Node builds the `headers` object lazily, and most responses carry no rate-limit
+    // header, so reading rawHeaders with a first-byte test usually touches no string at all.
+    const picked = pickRawHeaders(response.rawHeaders);
+    this.respond(record, response.statusCode, picked ? (name) => picked[name] : noHeader);
     response.on('end', this.onResponseEnd);
     // A failed body ends in close with `errored` set (no 'error' listener of ours: the application's own
     // 'error' semantics stay unchanged); a body never read ends in close when the socket goes.
@@ -232,6 +235,7 @@ export class RequestObserver {
     }
     this.respond(record, response.statusCode, picked ? (name) => picked[name] : noHeader);
   }
+
 
   private respond(record: RequestRecord, statusCode: number | undefined, header: (name: string) => string | undefined): void {
     // A 1xx interim response is not the attempt's status; only the final one counts (once).
@@ -275,6 +279,20 @@ export class RequestObserver {
 
 const noHeader = (): undefined => undefined;
 
+/** The rate-limit headers among node:http's raw `[name, value, ...]` list (first value of each), if any. */
+function pickRawHeaders(raw: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!raw) return undefined;
+  let picked: Record<string, string> | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const first = name.charCodeAt(0);
+    if (first !== 0x72 && first !== 0x52 && first !== 0x78 && first !== 0x58) continue;
+    const lower = name.toLowerCase();
+    if (isRateLimitHeader(lower)) (picked ??= {})[lower] ??= raw[i + 1]!;
+  }
+  return picked;
+}
+
 function parseOrigin(origin: string): { hostname: string; port: number | undefined } | null {
   try {
     const url = new URL(origin);
@@ -288,14 +306,18 @@ function parseOrigin(origin: string): { hostname: string; port: number | undefin
 /** Port from a Host header value (`host`, `host:port`, `[v6]:port`); undefined means the scheme's default. */
 export function portOfHostHeader(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  const colon = value.lastIndexOf(':');
-  if (colon === -1 || value.indexOf(']', colon) !== -1) return undefined;
-  const port = Number(value.slice(colon + 1));
-  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+  // Digits read back from the end: no substring, no Number() per request.
+  let port = 0;
+  let scale = 1;
+  let i = value.length - 1;
+  for (; i >= 0; i--) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    port += (c - 0x30) * scale;
+    scale *= 10;
+  }
+  if (i < 0 || value.charCodeAt(i) !== 0x3a || scale === 1 || scale > 100_000) return undefined;
+  return port > 0 && port < 65536 ? port : undefined;
 }
 
 /**

@@ -167,16 +167,22 @@ export class ZdxSpanProcessor implements SpanProcessor {
   }
 
   private redact(span: Span, attributes: Attributes): void {
+    // Written back only when redaction changed something: most ZDX URLs carry nothing to redact.
     const full = stringAttribute(attributes[ATTR_URL_FULL]);
-    if (full !== undefined) span.setAttribute(ATTR_URL_FULL, this.redactor.full(full));
+    if (full !== undefined) setIfChanged(span, ATTR_URL_FULL, full, this.redactor.full(full));
     const query = stringAttribute(attributes[ATTR_URL_QUERY]);
-    if (query !== undefined) span.setAttribute(ATTR_URL_QUERY, this.redactor.query(query));
+    if (query !== undefined) setIfChanged(span, ATTR_URL_QUERY, query, this.redactor.query(query));
     const path = stringAttribute(attributes[ATTR_URL_PATH]);
-    if (path !== undefined) span.setAttribute(ATTR_URL_PATH, this.redactor.path(path));
-    for (const key of Object.keys(attributes)) {
-      if (SECRET_HEADER_ATTRIBUTE.test(key)) span.setAttribute(key, ['REDACTED']);
+    if (path !== undefined) setIfChanged(span, ATTR_URL_PATH, path, this.redactor.path(path));
+    for (const key in attributes) {
+      // Captured headers only exist when a user turned header capture on: test the prefix before the pattern.
+      if (key.startsWith('http.re') && SECRET_HEADER_ATTRIBUTE.test(key)) span.setAttribute(key, ['REDACTED']);
     }
   }
+}
+
+function setIfChanged(span: Span, key: string, before: string, after: string): void {
+  if (after !== before) span.setAttribute(key, after);
 }
 
 function setRateLimitAttributes(span: Span, facts: ZdxRateLimitFacts): void {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUEST_METRIC_ATTRIBUTES } from '../../src/core/contract.js';
 import { sharedSpanRegistry } from '../../src/core/span-registry.js';
 import { call } from '../support/clients.js';
 import { setupOtel, total, type OtelHarness } from '../support/otel.js';
@@ -57,6 +58,11 @@ describe('cardinality stays bounded whatever URLs and codes arrive', () => {
         expect(points.length, `${name} after round ${round}`).toBeLessThanOrEqual(40);
         expect(points.filter((p) => p.attributes['otel.metric.overflow'] === true)).toHaveLength(1);
       }
+    }
+    // Only the documented attributes (or the overflow marker) are ever recorded.
+    const allowed = new Set([...REQUEST_METRIC_ATTRIBUTES, 'otel.metric.overflow']);
+    for (const p of await otel.points('zdx.api.requests')) {
+      for (const key of Object.keys(p.attributes)) expect(allowed.has(key), key).toBe(true);
     }
     // Folding loses no request: the totals stay exact.
     expect(total(await otel.points('zdx.api.requests'), {}) - countedBefore).toBe(zdx.requests - before);

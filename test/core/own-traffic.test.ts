@@ -100,7 +100,7 @@ describe('the telemetry pipeline’s own requests', () => {
     const points = resourceMetrics.scopeMetrics
       .flatMap((s) => s.metrics)
       .filter((m) => m.descriptor.name === 'zdx.api.requests')
-      .flatMap((m) => m.dataPoints);
+      .flatMap((m) => m.dataPoints as Array<{ attributes: Record<string, unknown>; value: unknown }>);
     const templates = points.map((p) => p.attributes['url.template']);
     expect(templates).toEqual(['/v1/devices/{deviceid}']);
     expect(points.reduce((n, p) => n + (p.value as number), 0)).toBe(3);
