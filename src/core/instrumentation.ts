@@ -1,4 +1,4 @@
-import { ValueType, type Counter, type Histogram } from '@opentelemetry/api';
+import { ValueType, type Histogram } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { resolveOptions, type ResolvedOptions } from './config.js';
 import type { RequestRecord } from './internal-types.js';
@@ -26,7 +26,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   // `declare`d fields: the base constructor calls _updateMetricInstruments() and enable() before subclass
   // field initialisers would run, so ordinary fields would overwrite what those calls set up.
-  declare private _requests: Counter;
   declare private _duration: Histogram;
   declare private _observer: RequestObserver | undefined;
   declare private _resolved: ResolvedOptions;
@@ -42,10 +41,13 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   }
 
   protected override _updateMetricInstruments(): void {
-    this._requests = this.meter.createCounter(METRIC_ZDX_API_REQUESTS, {
+    // A counter read at collection time: each attempt only increments a number on its (cached) series, so
+    // the SDK's per-record attribute hashing is paid once per request (the histogram), not twice.
+    const requests = this.meter.createObservableCounter(METRIC_ZDX_API_REQUESTS, {
       ...describe(METRIC_ZDX_API_REQUESTS),
       valueType: ValueType.INT,
     });
+    requests.addCallback((result) => this._series?.forEach((series) => result.observe(series.count, series.attributes)));
     this._duration = this.meter.createHistogram(METRIC_ZDX_API_REQUEST_DURATION, {
       ...describe(METRIC_ZDX_API_REQUEST_DURATION),
       valueType: ValueType.DOUBLE,
@@ -105,18 +107,19 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
 
   /** The status is known: the attempt counts now, whether or not its body is ever read. */
   private recordResponse(record: RequestRecord): void {
-    this._requests.add(1, this._series!.attributes(record, undefined));
+    this._series!.series(record, undefined).count++;
     this._budgets!.update(record);
   }
 
   /** The attempt is over: its duration, and its count too if it failed before any status came. */
   private recordEnd(record: RequestRecord): void {
     const series = this._series!;
+    const ended = series.series(record, record.errorType);
     if (!record.counted) {
       record.counted = true;
-      this._requests.add(1, series.attributes(record, record.errorType));
+      ended.count++;
     }
-    this._duration.record((performance.now() - record.startedAt) / 1000, series.attributes(record, record.errorType));
+    this._duration.record((performance.now() - record.startedAt) / 1000, ended.attributes);
   }
 }
 

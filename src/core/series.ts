@@ -17,15 +17,22 @@ import type { ZdxRateLimitWindow } from './types.js';
 /** The attribute set the SDK itself uses for its overflow series, so ours and its fold into one. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ [ATTR_OTEL_METRIC_OVERFLOW]: true });
 
+/** One attribute set of the request instruments, with the attempts counted in it so far. */
+export interface Series {
+  readonly attributes: Attributes;
+  /** Attempts counted (`zdx.api.requests` is read from here at collection time). */
+  count: number;
+}
+
 interface SeriesBase {
   readonly method: string;
   readonly template: string;
   readonly serverAddress: string;
   readonly tenant: string | undefined;
   /** By status code (-1: no response), for attempts without a failure of their own. */
-  readonly byStatus: Map<number, Attributes>;
+  readonly byStatus: Map<number, Series>;
   /** By `${status}|${error type}`, for failures (no response, or a body that did not arrive). */
-  readonly byFailure: Map<string, Attributes>;
+  readonly byFailure: Map<string, Series>;
 }
 
 /**
@@ -40,32 +47,40 @@ export class SeriesCache {
   // By template, then method; then a short list scanned for (server, tenant). Templates and methods are
   // interned strings (catalog constants), so these lookups hash nothing new per request.
   private readonly bases = new Map<string, Map<string, SeriesBase[]>>();
-  private admitted = 0;
+  private readonly overflow: Series = { attributes: OVERFLOW_ATTRIBUTES, count: 0 };
+  /** Every series handed out, the overflow one last, in admission order. */
+  private readonly all: Series[] = [];
 
   constructor(private readonly limit: number) {}
 
   get size(): number {
-    return this.admitted;
+    return this.all.length;
   }
 
-  /** The attributes of a finished or answered attempt; `failure` is its error type when it failed. */
-  attributes(record: RequestRecord, failure: string | undefined): Attributes {
+  /** The series of an answered or finished attempt; `failure` is its error type when it failed. */
+  series(record: RequestRecord, failure: string | undefined): Series {
     const base = (record.series ??= this.base(record)) as SeriesBase | null;
-    if (base === null) return OVERFLOW_ATTRIBUTES;
+    if (base === null) return this.overflow;
     const status = record.statusCode ?? -1;
     if (failure === undefined) {
       const known = base.byStatus.get(status);
       if (known !== undefined) return known;
       const made = this.admit(base, record.statusCode, undefined);
-      if (made !== OVERFLOW_ATTRIBUTES) base.byStatus.set(status, made);
+      if (made !== this.overflow) base.byStatus.set(status, made);
       return made;
     }
     const key = `${status}|${failure}`;
     const known = base.byFailure.get(key);
     if (known !== undefined) return known;
     const made = this.admit(base, record.statusCode, failure);
-    if (made !== OVERFLOW_ATTRIBUTES) base.byFailure.set(key, made);
+    if (made !== this.overflow) base.byFailure.set(key, made);
     return made;
+  }
+
+  /** Every series with a count, at collection time. */
+  forEach(observe: (series: Series) => void): void {
+    for (const series of this.all) if (series.count > 0) observe(series);
+    if (this.overflow.count > 0) observe(this.overflow);
   }
 
   private base(record: RequestRecord): SeriesBase | null {
@@ -93,12 +108,11 @@ export class SeriesCache {
   }
 
   private full(): boolean {
-    return this.admitted >= this.limit - 1;
+    return this.all.length >= this.limit - 1;
   }
 
-  private admit(base: SeriesBase, statusCode: number | undefined, failure: string | undefined): Attributes {
-    if (this.full()) return OVERFLOW_ATTRIBUTES;
-    this.admitted++;
+  private admit(base: SeriesBase, statusCode: number | undefined, failure: string | undefined): Series {
+    if (this.full()) return this.overflow;
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: base.method,
       [ATTR_URL_TEMPLATE]: base.template,
@@ -109,7 +123,9 @@ export class SeriesCache {
     const errorType = failure ?? (statusCode !== undefined && statusCode >= 400 ? String(statusCode) : undefined);
     if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
     if (base.tenant !== undefined) attributes[ATTR_ZDX_TENANT] = base.tenant;
-    return Object.freeze(attributes);
+    const series: Series = { attributes: Object.freeze(attributes), count: 0 };
+    this.all.push(series);
+    return series;
   }
 }
 
