@@ -30,7 +30,6 @@ interface HttpIncomingMessage {
   complete?: boolean;
   errored?: unknown;
   req?: object;
-  on(event: 'end' | 'close', fn: (this: HttpIncomingMessage) => void): unknown;
 }
 interface UndiciRequest {
   origin?: unknown;
@@ -66,11 +65,9 @@ export class RequestObserver {
   private readonly handover = sharedUndiciHandover();
   /** Whether this Node publishes `http.client.request.created` (then `request.start` is not needed). */
   private httpCreatedSeen = false;
-  // One listener function each for every request and response (`this` is the emitter), instead of new
-  // closures per request: the record is found through the WeakMap.
+  // One listener function for every request (`this` is the request), instead of new closures per request:
+  // the record is found through the WeakMap.
   private readonly onRequestClose: (this: HttpClientRequest) => void;
-  private readonly onResponseEnd: (this: HttpIncomingMessage) => void;
-  private readonly onResponseClose: (this: HttpIncomingMessage) => void;
 
   constructor(
     private readonly router: TemplateRouter,
@@ -89,8 +86,9 @@ export class RequestObserver {
           // a response; its close is the only signal left.
           record.errorType ??= 'AbortError';
         } else {
-          // A response the application never read: its socket closing is the end (the response itself
-          // may never emit anything). An incomplete one failed.
+          // The request closes right after its response ends (same tick with keep-alive), when the socket
+          // goes for a response the application never read (which itself may never emit anything), and when
+          // the body fails: an incomplete response failed.
           const response = this.res;
           if (response && !response.complete) record.errorType ??= errorType(response.errored) ?? 'AbortError';
         }
@@ -99,33 +97,19 @@ export class RequestObserver {
         internalError('request close', error);
       }
     };
-    this.onResponseEnd = function onResponseEnd() {
-      try {
-        const record = this.req && records.get(this.req);
-        if (record && !record.ended) end(record);
-      } catch (error) {
-        internalError('response end', error);
-      }
-    };
-    this.onResponseClose = function onResponseClose() {
-      try {
-        const record = this.req && records.get(this.req);
-        if (!record || record.ended) return;
-        if (!this.complete) record.errorType ??= errorType(this.errored) ?? 'AbortError';
-        end(record);
-      } catch (error) {
-        internalError('response close', error);
-      }
-    };
   }
 
   subscribe(): void {
     if (this.subscriptions.length > 0) return;
     this.on('http.client.request.created', (m: { request: HttpClientRequest }) => {
-      this.httpCreatedSeen = true;
+      if (!this.httpCreatedSeen) {
+        this.httpCreatedSeen = true;
+        this.off('http.client.request.start');
+      }
       this.onHttpStart(m.request);
     });
-    // Node lines without `request.created` publish only `request.start` (at the end of the request body).
+    // Node lines without `request.created` publish only `request.start` (at the end of the request body);
+    // once `created` is seen this one is dropped, so each request costs one publish.
     this.on('http.client.request.start', (m: { request: HttpClientRequest }) => {
       if (!this.httpCreatedSeen) this.onHttpStart(m.request);
     });
@@ -145,6 +129,13 @@ export class RequestObserver {
     for (const [name, fn] of this.subscriptions) diagch.unsubscribe(name, fn);
     this.subscriptions.length = 0;
     this.handover.detach();
+  }
+
+  private off(name: string): void {
+    const i = this.subscriptions.findIndex(([n]) => n === name);
+    if (i === -1) return;
+    diagch.unsubscribe(name, this.subscriptions[i]![1]);
+    this.subscriptions.splice(i, 1);
   }
 
   // Every handler runs inside the publisher's call stack (often the user's `http.request()` call), so
@@ -202,12 +193,9 @@ export class RequestObserver {
     if (!record) return;
     // rawHeaders, not headers: Node builds the `headers` object lazily, and most responses carry no rate-limit
     // header, so reading rawHeaders with a first-byte test usually touches no string at all.
-    const picked = pickRawHeaders(response.rawHeaders);
-    this.respond(record, response.statusCode, picked ? (name) => picked[name] : noHeader);
-    response.on('end', this.onResponseEnd);
-    // A failed body ends in close with `errored` set (no 'error' listener of ours: the application's own
-    // 'error' semantics stay unchanged); a body never read ends in close when the socket goes.
-    response.on('close', this.onResponseClose);
+    this.respond(record, response.statusCode, pickRawHeaders(response.rawHeaders));
+    // No listener on the response: the request's close (see onRequestClose) ends it in every case, and the
+    // application's own 'error'/'end' semantics stay untouched.
   }
 
   private onUndiciCreate(request: UndiciRequest): void {
@@ -233,15 +221,16 @@ export class RequestObserver {
       const lower = name!.toString('latin1').toLowerCase();
       if (isRateLimitHeader(lower)) (picked ??= {})[lower] ??= headers[i + 1]!.toString('latin1');
     }
-    this.respond(record, response.statusCode, picked ? (name) => picked[name] : noHeader);
+    this.respond(record, response.statusCode, picked);
   }
 
 
-  private respond(record: RequestRecord, statusCode: number | undefined, header: (name: string) => string | undefined): void {
+  /** `picked`: the response's rate-limit headers by lower-case name, undefined when it has none (the usual case). */
+  private respond(record: RequestRecord, statusCode: number | undefined, picked: Record<string, string> | undefined): void {
     // A 1xx interim response is not the attempt's status; only the final one counts (once).
     if (record.counted) return;
     record.statusCode = statusCode;
-    record.rateLimit = parseRateLimitHeaders(header, Date.now());
+    record.rateLimit = picked ? parseRateLimitHeaders((name) => picked[name], Date.now()) : undefined;
     record.counted = true;
     this.sink.onResponse(record);
   }
@@ -276,8 +265,6 @@ export class RequestObserver {
     return parsed;
   }
 }
-
-const noHeader = (): undefined => undefined;
 
 /** The rate-limit headers among node:http's raw `[name, value, ...]` list (first value of each), if any. */
 function pickRawHeaders(raw: readonly string[] | undefined): Record<string, string> | undefined {
