@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUEST_METRIC_ATTRIBUTES } from '../../src/core/contract.js';
 import { sharedSpanRegistry } from '../../src/core/span-registry.js';
+import { withZdxTenant } from '../../src/index.js';
 import { call } from '../support/clients.js';
 import { setupOtel, total, type OtelHarness } from '../support/otel.js';
 import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
@@ -67,5 +68,20 @@ describe('cardinality stays bounded whatever URLs and codes arrive', () => {
     // Folding loses no request: the totals stay exact.
     expect(total(await otel.points('zdx.api.requests'), {}) - countedBefore).toBe(zdx.requests - before);
     expect(total(await otel.points('zdx.api.request.duration'), {}) - countedBefore).toBe(zdx.requests - before);
+  });
+
+  it('the rate-limit gauges stay under the limit too, whatever tenants and windows report', async () => {
+    // 20 tenants (the default maxTenants), each reporting three windows: 60 series uncapped.
+    for (let i = 0; i < 20; i++) {
+      await withZdxTenant(`t${i}`, () => call(i % 2 ? 'fetch' : 'node:http', `${zdx.url}/v1/devices/${i}?ratelimit=1`));
+    }
+    for (const name of ['zdx.api.rate_limit.remaining', 'zdx.api.rate_limit.limit']) {
+      const points = await otel.points(name);
+      expect(points.length, name).toBeGreaterThan(0);
+      expect(points.length, name).toBeLessThanOrEqual(40);
+      // Bounded before the SDK sees them: a gauge's last values are not summable, so nothing is folded
+      // into an overflow series; pairs past the bound are simply not tracked.
+      expect(points.filter((p) => p.attributes['otel.metric.overflow'] !== undefined), name).toEqual([]);
+    }
   });
 });
