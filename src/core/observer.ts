@@ -238,7 +238,9 @@ export class RequestObserver {
   private fail(request: object, error: unknown): void {
     const record = this.records.get(request);
     if (!record || record.ended) return;
-    record.errorType ??= errorType(error) ?? ERROR_TYPE_VALUE_OTHER;
+    // A reason that is not an error object is an abort with a reason: undici publishes the string
+    // "Response object has been garbage collected" when a fetch body nobody read is collected.
+    record.errorType ??= errorType(error) ?? (typeof error === 'object' && error !== null ? ERROR_TYPE_VALUE_OTHER : 'AbortError');
     this.end(record);
   }
 

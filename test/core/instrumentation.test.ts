@@ -1,4 +1,6 @@
 import http from 'node:http';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,6 +213,28 @@ describe('responses whose body is never read', () => {
     // Counted once, not again at the end.
     expect(await count(deleted)).toBe(deletedBefore + 1);
     expect(await count(big)).toBe(bigBefore + 1);
+  });
+});
+
+describe('a fetch response dropped without reading its body', () => {
+  it('ends when it is garbage collected: its duration is recorded as an abort', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const match = { 'url.template': '/v1/alerts/{alert_id}', 'error.type': 'AbortError', 'http.response.status_code': 200 };
+    const timed = async () => total(await otel.points('zdx.api.request.duration'), match);
+    const before = await timed();
+    // The only reference to the response lives in this function's frame.
+    await (async () => {
+      const response = await fetch(`${zdx.url}/v1/alerts/123?size=4000000&dropped=1`);
+      expect(response.status).toBe(200);
+    })();
+    let after = before;
+    for (let i = 0; i < 50 && after === before; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+      after = await timed();
+    }
+    expect(after).toBe(before + 1);
   });
 });
 
