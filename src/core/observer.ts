@@ -50,8 +50,8 @@ const SUPPRESS_TRACING_KEY = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_
 /**
  * Watches outgoing HTTP through Node's diagnostics channels (node:http `http.client.*` and undici
  * `undici:*`, which also carries global fetch), without patching any module. Only requests to ZDX hosts
- * get a record; everything else costs one host lookup. State is keyed by the request object, never by
- * async context, because undici runs response callbacks in the context of whoever opened the pooled socket.
+ * get a record; everything else costs one host lookup. State is kept on the request object, never in async
+ * context, because undici runs response callbacks in the context of whoever opened the pooled socket.
  *
  * An attempt is counted as soon as its status is known (`sink.onResponse`), whether or not the application
  * ever reads the body; it is over (`sink.onEnd`, the duration) at whatever comes first of body end, close,
@@ -60,13 +60,16 @@ const SUPPRESS_TRACING_KEY = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_
  */
 export class RequestObserver {
   private readonly subscriptions: Array<[string, (message: unknown) => void]> = [];
-  private readonly records = new WeakMap<object, RequestRecord>();
+  // The record lives on the request object under this observer's own symbol: a property load, where a WeakMap
+  // costs a hash-table insert per request (and rehashing, as entries only leave at GC). Like a WeakMap entry,
+  // it goes when the request does; a symbol is invisible to JSON, Object.keys and for-in.
+  private readonly recordKey = Symbol('zdx-otel.request-record');
   private readonly origins = new Map<string, { hostname: string; port: number | undefined } | null>();
   private readonly handover = sharedUndiciHandover();
   /** Whether this Node publishes `http.client.request.created` (then `request.start` is not needed). */
   private httpCreatedSeen = false;
   // One listener function for every request (`this` is the request), instead of new closures per request:
-  // the record is found through the WeakMap.
+  // the record is found on the request.
   private readonly onRequestClose: (this: HttpClientRequest) => void;
 
   constructor(
@@ -75,11 +78,11 @@ export class RequestObserver {
     private readonly sink: ObserverSink,
     private readonly tenants: TenantBudget,
   ) {
-    const records = this.records;
+    const recordOf = (request: object) => this.recordOf(request);
     const end = (record: RequestRecord) => this.end(record);
     this.onRequestClose = function onRequestClose() {
       try {
-        const record = records.get(this);
+        const record = recordOf(this);
         if (!record || record.ended) return;
         if (record.statusCode === undefined) {
           // A request destroyed before any response (axios/got timeouts do this) emits neither an error nor
@@ -173,7 +176,7 @@ export class RequestObserver {
       ended: false,
       series: undefined,
     };
-    this.records.set(request, record);
+    (request as Record<symbol, RequestRecord>)[this.recordKey] = record;
     return record;
   }
 
@@ -189,7 +192,7 @@ export class RequestObserver {
   }
 
   private onHttpResponse(request: object, response: HttpIncomingMessage): void {
-    const record = this.records.get(request);
+    const record = this.recordOf(request);
     if (!record) return;
     // rawHeaders, not headers: Node builds the `headers` object lazily, and most responses carry no rate-limit
     // header, so reading rawHeaders with a first-byte test usually touches no string at all.
@@ -209,7 +212,7 @@ export class RequestObserver {
   }
 
   private onUndiciHeaders(request: UndiciRequest, response: UndiciResponse): void {
-    const record = this.records.get(request);
+    const record = this.recordOf(request);
     if (!record) return;
     const headers = response.headers;
     let picked: Record<string, string> | undefined;
@@ -235,8 +238,12 @@ export class RequestObserver {
     this.sink.onResponse(record);
   }
 
+  private recordOf(request: object): RequestRecord | undefined {
+    return (request as Record<symbol, RequestRecord | undefined>)[this.recordKey];
+  }
+
   private fail(request: object, error: unknown): void {
-    const record = this.records.get(request);
+    const record = this.recordOf(request);
     if (!record || record.ended) return;
     // A reason that is not an error object is an abort with a reason: undici publishes the string
     // "Response object has been garbage collected" when a fetch body nobody read is collected.
@@ -245,7 +252,7 @@ export class RequestObserver {
   }
 
   private finish(request: object): void {
-    const record = this.records.get(request);
+    const record = this.recordOf(request);
     if (record && !record.ended) this.end(record);
   }
 
