@@ -22,6 +22,8 @@ export const ATTR_URL_FULL = 'url.full';
 export const ATTR_URL_PATH = 'url.path';
 export const ATTR_URL_QUERY = 'url.query';
 export const ERROR_TYPE_VALUE_OTHER = '_OTHER';
+/** Set (true) on the one series that collects everything past the cardinality limit, as the SDK does. */
+export const ATTR_OTEL_METRIC_OVERFLOW = 'otel.metric.overflow';
 
 /** Incubating in semconv (HTTP client spans and metrics, opt-in): the low-cardinality path template. */
 export const ATTR_URL_TEMPLATE = 'url.template';

@@ -1,20 +1,12 @@
-import { ValueType, type Attributes, type Counter, type Gauge, type Histogram } from '@opentelemetry/api';
+import { ValueType, type Histogram } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
-import { classifyStatus } from './catalog/status.js';
 import { resolveOptions, type ResolvedOptions } from './config.js';
 import type { RequestRecord } from './internal-types.js';
 import { RequestObserver } from './observer.js';
 import { TemplateRouter } from './route/template.js';
+import { RateLimitBudgets, SeriesCache } from './series.js';
 import { TenantBudget } from './tenant.js';
 import {
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_URL_TEMPLATE,
-  ATTR_ZDX_RATE_LIMIT_WINDOW,
-  ATTR_ZDX_STATUS_CLASS,
-  ATTR_ZDX_TENANT,
   METRIC_ZDX_API_RATE_LIMIT_LIMIT,
   METRIC_ZDX_API_RATE_LIMIT_REMAINING,
   METRIC_ZDX_API_REQUEST_DURATION,
@@ -22,7 +14,7 @@ import {
   METRICS,
 } from './contract.js';
 import { sharedSpanRegistry } from './span-registry.js';
-import type { ZdxOtelOptions, ZdxRateLimitWindow } from './types.js';
+import type { ZdxOtelOptions } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 /**
@@ -34,12 +26,11 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   // `declare`d fields: the base constructor calls _updateMetricInstruments() and enable() before subclass
   // field initialisers would run, so ordinary fields would overwrite what those calls set up.
-  declare private _requests: Counter;
   declare private _duration: Histogram;
-  declare private _remaining: Gauge;
-  declare private _limit: Gauge;
   declare private _observer: RequestObserver | undefined;
   declare private _resolved: ResolvedOptions;
+  declare private _series: SeriesCache | undefined;
+  declare private _budgets: RateLimitBudgets | undefined;
 
   constructor(options: ZdxOtelOptions = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, options);
@@ -50,23 +41,30 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   }
 
   protected override _updateMetricInstruments(): void {
-    this._requests = this.meter.createCounter(METRIC_ZDX_API_REQUESTS, {
+    // A counter read at collection time: each attempt only increments a number on its (cached) series, so
+    // the SDK's per-record attribute hashing is paid once per request (the histogram), not twice.
+    const requests = this.meter.createObservableCounter(METRIC_ZDX_API_REQUESTS, {
       ...describe(METRIC_ZDX_API_REQUESTS),
       valueType: ValueType.INT,
     });
+    requests.addCallback((result) => this._series?.forEach((series) => result.observe(series.count, series.attributes)));
     this._duration = this.meter.createHistogram(METRIC_ZDX_API_REQUEST_DURATION, {
       ...describe(METRIC_ZDX_API_REQUEST_DURATION),
       valueType: ValueType.DOUBLE,
       advice: { explicitBucketBoundaries: [...this.options().durationBuckets] },
     });
-    this._remaining = this.meter.createGauge(METRIC_ZDX_API_RATE_LIMIT_REMAINING, {
+    // Read at collection time from the last values the responses left: nothing is recorded per response.
+    const remaining = this.meter.createObservableGauge(METRIC_ZDX_API_RATE_LIMIT_REMAINING, {
       ...describe(METRIC_ZDX_API_RATE_LIMIT_REMAINING),
       valueType: ValueType.INT,
     });
-    this._limit = this.meter.createGauge(METRIC_ZDX_API_RATE_LIMIT_LIMIT, {
+    const limit = this.meter.createObservableGauge(METRIC_ZDX_API_RATE_LIMIT_LIMIT, {
       ...describe(METRIC_ZDX_API_RATE_LIMIT_LIMIT),
       valueType: ValueType.INT,
     });
+    this.meter.addBatchObservableCallback((observer) => {
+      this._budgets?.forEach((kind, value, attributes) => observer.observe(kind === 'limit' ? limit : remaining, value, attributes));
+    }, [remaining, limit]);
   }
 
   override setConfig(config: ZdxOtelOptions = {}): void {
@@ -74,6 +72,8 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
     const resolved = resolveOptions(config);
     super.setConfig(config);
     this._resolved = resolved;
+    this._series = undefined;
+    this._budgets = undefined;
     if (this._observer) {
       this._observer.unsubscribe();
       this._observer = undefined;
@@ -85,9 +85,11 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
     super.enable();
     if (this._observer) return;
     const options = this.options();
+    this._series ??= new SeriesCache(options.cardinalityLimit);
+    this._budgets ??= new RateLimitBudgets(options.cardinalityLimit);
     const router = new TemplateRouter({ extraHosts: options.extraHosts, maxUnknownTemplates: options.maxUnknownTemplates });
     this._observer = new RequestObserver(router, sharedSpanRegistry(), {
-      onResponse: (record) => this.recordRateLimit(record),
+      onResponse: (record) => this.recordResponse(record),
       onEnd: (record) => this.recordEnd(record),
     }, new TenantBudget(options.maxTenants));
     this._observer.subscribe();
@@ -103,39 +105,21 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
     return (this._resolved ??= resolveOptions(this.getConfig()));
   }
 
+  /** The status is known: the attempt counts now, whether or not its body is ever read. */
+  private recordResponse(record: RequestRecord): void {
+    this._series!.series(record, undefined).count++;
+    this._budgets!.update(record);
+  }
+
+  /** The attempt is over: its duration, and its count too if it failed before any status came. */
   private recordEnd(record: RequestRecord): void {
-    const status = classifyStatus(record.statusCode);
-    const attributes: Attributes = {
-      [ATTR_HTTP_REQUEST_METHOD]: record.method,
-      [ATTR_URL_TEMPLATE]: record.template,
-      [ATTR_SERVER_ADDRESS]: record.serverAddress,
-      [ATTR_ZDX_STATUS_CLASS]: status.statusClass,
-    };
-    if (record.statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = record.statusCode;
-    const errorType = record.errorType ?? (record.statusCode !== undefined && record.statusCode >= 400 ? String(record.statusCode) : undefined);
-    if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
-    if (record.tenant !== undefined) attributes[ATTR_ZDX_TENANT] = record.tenant;
-    this._requests.add(1, attributes);
-    this._duration.record((performance.now() - record.startedAt) / 1000, attributes);
-  }
-
-  private recordRateLimit(record: RequestRecord): void {
-    const facts = record.rateLimit;
-    if (!facts) return;
-    this.recordWindow(record, 'window', facts.limit, facts.remaining);
-    if (!facts.windows) return;
-    for (const window of Object.keys(facts.windows) as ZdxRateLimitWindow[]) {
-      const values = facts.windows[window];
-      this.recordWindow(record, window, values?.limit, values?.remaining);
+    const series = this._series!;
+    const ended = series.series(record, record.errorType);
+    if (!record.counted) {
+      record.counted = true;
+      ended.count++;
     }
-  }
-
-  private recordWindow(record: RequestRecord, window: string, limit: number | undefined, remaining: number | undefined): void {
-    if (limit === undefined && remaining === undefined) return;
-    const attributes: Attributes = { [ATTR_SERVER_ADDRESS]: record.serverAddress, [ATTR_ZDX_RATE_LIMIT_WINDOW]: window };
-    if (record.tenant !== undefined) attributes[ATTR_ZDX_TENANT] = record.tenant;
-    if (remaining !== undefined) this._remaining.record(remaining, attributes);
-    if (limit !== undefined) this._limit.record(limit, attributes);
+    this._duration.record((performance.now() - record.startedAt) / 1000, ended.attributes);
   }
 }
 

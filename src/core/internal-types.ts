@@ -14,15 +14,14 @@ export interface RequestRecord {
   readonly tenant: string | undefined;
   /** `performance.now()` at request start. */
   readonly startedAt: number;
-  /**
-   * Span id of the CLIENT span the HTTP instrumentation made for this request; undefined while not found
-   * yet, null when there is none to hand over (the span is not sampled).
-   */
-  spanId: string | null | undefined;
   statusCode: number | undefined;
   rateLimit: ZdxRateLimitFacts | undefined;
   /** Set when the attempt failed (no response, or the body did not arrive): error code or name. */
   errorType: string | undefined;
-  /** Set once the attempt has been counted, so that a second end signal (`end` then `close`) is ignored. */
+  /** Set once the attempt has been counted (when its status is known, or when it failed without one). */
+  counted: boolean;
+  /** Set once the attempt is over (body end, close, abort or error), so that a second end signal is ignored. */
   ended: boolean;
+  /** The metric recorder's cached attribute sets for this (method, template, server, tenant); its own business. */
+  series: unknown;
 }

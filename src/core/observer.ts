@@ -1,16 +1,15 @@
 import * as diagch from 'node:diagnostics_channel';
-import { errorMonitor } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { trace } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { ERROR_TYPE_PATTERN, ERROR_TYPE_VALUE_OTHER, HTTP_METHODS } from './contract.js';
 import { isRateLimitHeader, parseRateLimitHeaders } from './ratelimit.js';
 import type { TemplateRouter } from './route/template.js';
-import { activeZdxTenant, type TenantBudget } from './tenant.js';
-import type { SpanRegistry } from './span-registry.js';
+import { zdxTenantOf, type TenantBudget } from './tenant.js';
+import { sharedUndiciHandover, type SpanRegistry } from './span-registry.js';
 import { internalError } from './internal-errors.js';
 import type { RequestRecord } from './internal-types.js';
 
-/** Receives each ZDX attempt twice: when its response headers arrive, and once when it is over. */
+/** Receives each ZDX attempt: once when its final status is known (not at all if none came), once when it is over. */
 export interface ObserverSink {
   onResponse(record: RequestRecord): void;
   onEnd(record: RequestRecord): void;
@@ -22,21 +21,20 @@ interface HttpClientRequest {
   path?: string;
   method?: string;
   getHeader?(name: string): unknown;
-  once(event: 'close', fn: () => void): unknown;
+  res?: HttpIncomingMessage | null;
+  on(event: 'close', fn: (this: HttpClientRequest) => void): unknown;
 }
 interface HttpIncomingMessage {
   statusCode?: number;
-  headers: Record<string, string | string[] | undefined>;
+  rawHeaders?: string[];
   complete?: boolean;
   errored?: unknown;
-  once(event: 'end' | 'close', fn: () => void): unknown;
-  once(event: typeof errorMonitor, fn: (error: unknown) => void): unknown;
+  req?: object;
 }
 interface UndiciRequest {
   origin?: unknown;
   path?: string;
   method?: string;
-  headers?: unknown;
 }
 interface UndiciResponse {
   statusCode: number;
@@ -45,52 +43,114 @@ interface UndiciResponse {
 
 const KNOWN_METHODS = new Set(HTTP_METHODS.filter((m) => m !== '_OTHER'));
 const MAX_CACHED_ORIGINS = 256;
+// The key `suppressTracing()` of @opentelemetry/core sets (its createContextKey is Symbol.for(description)),
+// read directly so any copy of @opentelemetry/core is recognised.
+const SUPPRESS_TRACING_KEY = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
 
 /**
  * Watches outgoing HTTP through Node's diagnostics channels (node:http `http.client.*` and undici
  * `undici:*`, which also carries global fetch), without patching any module. Only requests to ZDX hosts
- * get a record; everything else costs one host lookup. State is keyed by the request object, never by
- * async context, because undici runs response callbacks in the context of whoever opened the pooled socket.
+ * get a record; everything else costs one host lookup. State is kept on the request object, never in async
+ * context, because undici runs response callbacks in the context of whoever opened the pooled socket.
+ *
+ * An attempt is counted as soon as its status is known (`sink.onResponse`), whether or not the application
+ * ever reads the body; it is over (`sink.onEnd`, the duration) at whatever comes first of body end, close,
+ * abort or error. Requests made under a suppressed-tracing context (the OpenTelemetry exporters' own) are
+ * the telemetry pipeline's traffic, never ZDX traffic, and are not observed.
  */
 export class RequestObserver {
   private readonly subscriptions: Array<[string, (message: unknown) => void]> = [];
-  private readonly records = new WeakMap<object, RequestRecord>();
+  // The record lives on the request object under this observer's own symbol: a property load, where a WeakMap
+  // costs a hash-table insert per request (and rehashing, as entries only leave at GC). Like a WeakMap entry,
+  // it goes when the request does; a symbol is invisible to JSON, Object.keys and for-in.
+  private readonly recordKey = Symbol('zdx-otel.request-record');
   private readonly origins = new Map<string, { hostname: string; port: number | undefined } | null>();
+  private readonly handover = sharedUndiciHandover();
+  /** Whether this Node publishes `http.client.request.created` (then `request.start` is not needed). */
+  private httpCreatedSeen = false;
+  // One listener function for every request (`this` is the request), instead of new closures per request:
+  // the record is found on the request.
+  private readonly onRequestClose: (this: HttpClientRequest) => void;
 
   constructor(
     private readonly router: TemplateRouter,
     private readonly registry: SpanRegistry,
     private readonly sink: ObserverSink,
     private readonly tenants: TenantBudget,
-  ) {}
+  ) {
+    const recordOf = (request: object) => this.recordOf(request);
+    const end = (record: RequestRecord) => this.end(record);
+    this.onRequestClose = function onRequestClose() {
+      try {
+        const record = recordOf(this);
+        if (!record || record.ended) return;
+        if (record.statusCode === undefined) {
+          // A request destroyed before any response (axios/got timeouts do this) emits neither an error nor
+          // a response; its close is the only signal left.
+          record.errorType ??= 'AbortError';
+        } else {
+          // The request closes right after its response ends (same tick with keep-alive), when the socket
+          // goes for a response the application never read (which itself may never emit anything), and when
+          // the body fails: an incomplete response failed.
+          const response = this.res;
+          if (response && !response.complete) record.errorType ??= errorType(response.errored) ?? 'AbortError';
+        }
+        end(record);
+      } catch (error) {
+        internalError('request close', error);
+      }
+    };
+  }
 
   subscribe(): void {
     if (this.subscriptions.length > 0) return;
-    this.on('http.client.request.start', (m: { request: HttpClientRequest }) => this.onHttpStart(m.request));
+    this.on('http.client.request.created', (m: { request: HttpClientRequest }) => {
+      if (!this.httpCreatedSeen) {
+        this.httpCreatedSeen = true;
+        this.off('http.client.request.start');
+      }
+      this.onHttpStart(m.request);
+    });
+    // Node lines without `request.created` publish only `request.start` (at the end of the request body);
+    // once `created` is seen this one is dropped, so each request costs one publish.
+    this.on('http.client.request.start', (m: { request: HttpClientRequest }) => {
+      if (!this.httpCreatedSeen) this.onHttpStart(m.request);
+    });
     this.on('http.client.response.finish', (m: { request: object; response: HttpIncomingMessage }) =>
       this.onHttpResponse(m.request, m.response));
     this.on('http.client.request.error', (m: { request: object; error: unknown }) => this.fail(m.request, m.error));
     this.on('undici:request:create', (m: { request: UndiciRequest }) => this.onUndiciCreate(m.request));
-    this.on('undici:client:sendHeaders', (m: { request: UndiciRequest; headers: unknown }) =>
-      this.resolveSpan(m.request, m.headers));
     this.on('undici:request:headers', (m: { request: UndiciRequest; response: UndiciResponse }) =>
       this.onUndiciHeaders(m.request, m.response));
     this.on('undici:request:trailers', (m: { request: object }) => this.finish(m.request));
-    this.on('undici:request:error', (m: { request: UndiciRequest; error: unknown }) => {
-      this.resolveSpan(m.request, m.request.headers);
-      this.fail(m.request, m.error);
-    });
+    this.on('undici:request:error', (m: { request: UndiciRequest; error: unknown }) => this.fail(m.request, m.error));
+    this.handover.attach();
   }
 
   unsubscribe(): void {
+    if (this.subscriptions.length === 0) return;
     for (const [name, fn] of this.subscriptions) diagch.unsubscribe(name, fn);
     this.subscriptions.length = 0;
+    this.handover.detach();
+  }
+
+  private off(name: string): void {
+    const i = this.subscriptions.findIndex(([n]) => n === name);
+    if (i === -1) return;
+    diagch.unsubscribe(name, this.subscriptions[i]![1]);
+    this.subscriptions.splice(i, 1);
   }
 
   // Every handler runs inside the publisher's call stack (often the user's `http.request()` call), so
   // nothing may escape: a bug here must cost a data point, never the application's request.
   private on<M>(name: string, handler: (message: M) => void): void {
-    const fn = guarded(name, (message: unknown) => handler(message as M));
+    const fn = (message: unknown) => {
+      try {
+        handler(message as M);
+      } catch (error) {
+        internalError(name, error);
+      }
+    };
     diagch.subscribe(name, fn);
     // Keeping the reference also keeps the channel alive (nodejs/node#42170).
     this.subscriptions.push([name, fn]);
@@ -99,21 +159,24 @@ export class RequestObserver {
   private start(request: object, hostname: string, port: number | undefined, path: string, method: string | undefined): RequestRecord | undefined {
     const template = this.router.route(hostname, port, path);
     if (template === undefined) return undefined;
-    const upper = (method ?? 'GET').toUpperCase();
+    // Read synchronously at request start: both channels publish it in the caller's own context.
+    const ctx = context.active();
+    if (ctx.getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
+    const upper = method === undefined ? 'GET' : method.toUpperCase();
     const record: RequestRecord = {
       method: KNOWN_METHODS.has(upper) ? upper : '_OTHER',
       template,
       serverAddress: hostname.toLowerCase(),
-      // Read synchronously at request start: both channels publish it in the caller's own context.
-      tenant: this.tenants.admit(activeZdxTenant()),
+      tenant: this.tenants.admit(zdxTenantOf(ctx)),
       startedAt: performance.now(),
-      spanId: undefined,
       statusCode: undefined,
       rateLimit: undefined,
       errorType: undefined,
+      counted: false,
       ended: false,
+      series: undefined,
     };
-    this.records.set(request, record);
+    (request as Record<symbol, RequestRecord>)[this.recordKey] = record;
     return record;
   }
 
@@ -121,51 +184,36 @@ export class RequestObserver {
     if (typeof request.host !== 'string' || typeof request.path !== 'string') return;
     const record = this.start(request, request.host, portOfHostHeader(request.getHeader?.('host')), request.path, request.method);
     if (!record) return;
-    // instrumentation-http creates the request inside its client span's context and injects traceparent
-    // first; prefer the header (it names exactly this request's span) and fall back to the active span.
-    const injected = request.getHeader?.('traceparent');
-    const active = trace.getActiveSpan();
-    const spanId = injected !== undefined
-      ? spanIdOfTraceparent(injected)
-      : active?.isRecording() ? active.spanContext().spanId : undefined;
-    record.spanId = spanId ?? null;
-    if (spanId) this.registry.put(spanId, record);
-    // A request destroyed before any response (axios/got timeouts do this) emits neither an error nor a
-    // response; its close is the only signal left.
-    request.once('close', guarded('request close', () => {
-      if (!record.ended && record.statusCode === undefined) {
-        record.errorType ??= 'AbortError';
-        this.end(record);
-      }
-    }));
+    // instrumentation-http creates the request inside its client span's context, and `request.created`
+    // is published from the constructor: the active span is this request's own, whatever the propagator.
+    const active = trace.getActiveSpan() as (Span & { kind?: unknown }) | undefined;
+    if (active?.isRecording() && active.kind === SpanKind.CLIENT) this.registry.put(active.spanContext().spanId, record);
+    request.on('close', this.onRequestClose);
   }
 
   private onHttpResponse(request: object, response: HttpIncomingMessage): void {
-    const record = this.records.get(request);
+    const record = this.recordOf(request);
     if (!record) return;
-    this.respond(record, response.statusCode, (name) => firstValue(response.headers[name]));
-    response.once('end', guarded('response end', () => this.finish(request)));
-    // errorMonitor observes without handling: the application's own 'error' semantics stay unchanged.
-    response.once(errorMonitor, guarded('response error', (error: unknown) => this.fail(request, error)));
-    response.once('close', guarded('response close', () => {
-      if (record.ended) return;
-      if (!response.complete) record.errorType ??= errorType(response.errored) ?? 'AbortError';
-      this.end(record);
-    }));
+    // rawHeaders, not headers: Node builds the `headers` object lazily, and most responses carry no rate-limit
+    // header, so reading rawHeaders with a first-byte test usually touches no string at all.
+    this.respond(record, response.statusCode, pickRawHeaders(response.rawHeaders));
+    // No listener on the response: the request's close (see onRequestClose) ends it in every case, and the
+    // application's own 'error'/'end' semantics stay untouched.
   }
 
   private onUndiciCreate(request: UndiciRequest): void {
-    if (typeof request.path !== 'string') return;
-    const origin = this.origin(request.origin);
-    if (!origin) return;
-    const record = this.start(request, origin.hostname, origin.port, request.path, request.method);
-    if (record) this.resolveSpan(request, request.headers);
+    let record: RequestRecord | undefined;
+    if (typeof request.path === 'string') {
+      const origin = this.origin(request.origin);
+      if (origin) record = this.start(request, origin.hostname, origin.port, request.path, request.method);
+    }
+    // Every request opens the hand-over, so a span of a non-ZDX request is never paired with a ZDX record.
+    this.handover.open(request, record);
   }
 
   private onUndiciHeaders(request: UndiciRequest, response: UndiciResponse): void {
-    const record = this.records.get(request);
+    const record = this.recordOf(request);
     if (!record) return;
-    this.resolveSpan(request, request.headers);
     const headers = response.headers;
     let picked: Record<string, string> | undefined;
     for (let i = 0; i + 1 < headers.length; i += 2) {
@@ -176,34 +224,35 @@ export class RequestObserver {
       const lower = name!.toString('latin1').toLowerCase();
       if (isRateLimitHeader(lower)) (picked ??= {})[lower] ??= headers[i + 1]!.toString('latin1');
     }
-    this.respond(record, response.statusCode, (name) => picked?.[name]);
+    this.respond(record, response.statusCode, picked);
   }
 
-  private respond(record: RequestRecord, statusCode: number | undefined, header: (name: string) => string | undefined): void {
+
+  /** `picked`: the response's rate-limit headers by lower-case name, undefined when it has none (the usual case). */
+  private respond(record: RequestRecord, statusCode: number | undefined, picked: Record<string, string> | undefined): void {
+    // A 1xx interim response is not the attempt's status; only the final one counts (once).
+    if (record.counted) return;
     record.statusCode = statusCode;
-    record.rateLimit = parseRateLimitHeaders(header, Date.now());
+    record.rateLimit = picked ? parseRateLimitHeaders((name) => picked[name], Date.now()) : undefined;
+    record.counted = true;
     this.sink.onResponse(record);
   }
 
-  /** Finds undici's span through the traceparent header instrumentation-undici injected into the request. */
-  private resolveSpan(request: object, headers: unknown): void {
-    const record = this.records.get(request);
-    if (!record || record.spanId !== undefined) return;
-    const spanId = spanIdOfTraceparent(traceparentOf(headers));
-    if (spanId === undefined) return; // not injected (yet): instrumentation-undici may run after us
-    record.spanId = spanId;
-    if (spanId !== null) this.registry.put(spanId, record);
+  private recordOf(request: object): RequestRecord | undefined {
+    return (request as Record<symbol, RequestRecord | undefined>)[this.recordKey];
   }
 
   private fail(request: object, error: unknown): void {
-    const record = this.records.get(request);
+    const record = this.recordOf(request);
     if (!record || record.ended) return;
-    record.errorType ??= errorType(error) ?? ERROR_TYPE_VALUE_OTHER;
+    // A reason that is not an error object is an abort with a reason: undici publishes the string
+    // "Response object has been garbage collected" when a fetch body nobody read is collected.
+    record.errorType ??= errorType(error) ?? (typeof error === 'object' && error !== null ? ERROR_TYPE_VALUE_OTHER : 'AbortError');
     this.end(record);
   }
 
   private finish(request: object): void {
-    const record = this.records.get(request);
+    const record = this.recordOf(request);
     if (record && !record.ended) this.end(record);
   }
 
@@ -226,15 +275,18 @@ export class RequestObserver {
   }
 }
 
-/** Event listeners run inside the application's streams: like channel handlers, they must never throw. */
-function guarded<A extends unknown[]>(where: string, fn: (...args: A) => void): (...args: A) => void {
-  return (...args) => {
-    try {
-      fn(...args);
-    } catch (error) {
-      internalError(where, error);
-    }
-  };
+/** The rate-limit headers among node:http's raw `[name, value, ...]` list (first value of each), if any. */
+function pickRawHeaders(raw: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!raw) return undefined;
+  let picked: Record<string, string> | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const first = name.charCodeAt(0);
+    if (first !== 0x72 && first !== 0x52 && first !== 0x78 && first !== 0x58) continue;
+    const lower = name.toLowerCase();
+    if (isRateLimitHeader(lower)) (picked ??= {})[lower] ??= raw[i + 1]!;
+  }
+  return picked;
 }
 
 function parseOrigin(origin: string): { hostname: string; port: number | undefined } | null {
@@ -250,40 +302,18 @@ function parseOrigin(origin: string): { hostname: string; port: number | undefin
 /** Port from a Host header value (`host`, `host:port`, `[v6]:port`); undefined means the scheme's default. */
 export function portOfHostHeader(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  const colon = value.lastIndexOf(':');
-  if (colon === -1 || value.indexOf(']', colon) !== -1) return undefined;
-  const port = Number(value.slice(colon + 1));
-  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function traceparentOf(headers: unknown): unknown {
-  if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) {
-      const name: unknown = headers[i];
-      if (typeof name === 'string' && name.length === 11 && name.toLowerCase() === 'traceparent') return headers[i + 1];
-    }
-    return undefined;
+  // Digits read back from the end: no substring, no Number() per request.
+  let port = 0;
+  let scale = 1;
+  let i = value.length - 1;
+  for (; i >= 0; i--) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    port += (c - 0x30) * scale;
+    scale *= 10;
   }
-  if (typeof headers === 'string') return /(?:^|\n)traceparent:\s*([^\r\n]*)/i.exec(headers)?.[1];
-  return undefined;
-}
-
-/**
- * The parent-id field of a W3C traceparent (`00-<trace id>-<span id>-<flags>`); null when the sampled flag
- * is off (such a span never reaches a span processor, so there is nothing to hand over), undefined when the
- * value is not a traceparent.
- */
-export function spanIdOfTraceparent(value: unknown): string | null | undefined {
-  const header = Array.isArray(value) ? value[0] : value;
-  if (typeof header !== 'string' || header.length < 55 || header[2] !== '-' || header[35] !== '-' || header[52] !== '-') {
-    return undefined;
-  }
-  const flags = Number.parseInt(header.slice(53, 55), 16);
-  return (flags & 1) === 1 ? header.slice(36, 52) : null;
+  if (i < 0 || value.charCodeAt(i) !== 0x3a || scale === 1 || scale > 100_000) return undefined;
+  return port > 0 && port < 65536 ? port : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, type AttributeValue, type Attributes } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type AttributeValue, type Attributes, type SpanStatus } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { classifyStatus, statusMessage } from './catalog/status.js';
 import { resolveOptions } from './config.js';
@@ -27,7 +27,7 @@ import {
 } from './contract.js';
 import { internalError } from './internal-errors.js';
 import { normalizeErrorType } from './observer.js';
-import { sharedSpanRegistry } from './span-registry.js';
+import { sharedSpanRegistry, sharedUndiciHandover } from './span-registry.js';
 import type { ZdxOtelOptions, ZdxRateLimitFacts, ZdxRateLimitWindow } from './types.js';
 
 const WINDOW_KEYS: Record<ZdxRateLimitWindow, readonly [limit: string, remaining: string]> = {
@@ -36,6 +36,13 @@ const WINDOW_KEYS: Record<ZdxRateLimitWindow, readonly [limit: string, remaining
   hour: [`${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}hour.limit`, `${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}hour.remaining`],
   day: [`${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}day.limit`, `${ATTR_ZDX_RATE_LIMIT_WINDOW_PREFIX}day.remaining`],
 };
+
+interface StatusAttributes {
+  readonly attributes: Attributes;
+  readonly status: SpanStatus | undefined;
+}
+
+const MAX_CACHED_STATUSES = 1000;
 
 // Captured header attributes (only present if a user turned header capture on) that carry credentials.
 const SECRET_HEADER_ATTRIBUTE = /^http\.(?:request|response)\.header\.(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-partner-id|.*token.*|.*secret.*)$/;
@@ -51,14 +58,28 @@ export class ZdxSpanProcessor implements SpanProcessor {
   private readonly router: TemplateRouter;
   private readonly redactor: ReturnType<typeof compileRedactor>;
   private readonly registry = sharedSpanRegistry();
+  private readonly handover = sharedUndiciHandover();
+  /** The status-derived attributes (and ERROR status) per status code, built once each. */
+  private readonly byStatus = new Map<number, StatusAttributes>();
+  private shutDown = false;
 
   constructor(options: ZdxOtelOptions = {}) {
     const resolved = resolveOptions(options);
     this.router = new TemplateRouter({ extraHosts: resolved.extraHosts, maxUnknownTemplates: resolved.maxUnknownTemplates });
     this.redactor = compileRedactor(resolved.redactedQueryKeys);
+    this.handover.processors++;
   }
 
-  onStart(): void {}
+  onStart(span: Span): void {
+    if (span.kind !== SpanKind.CLIENT) return;
+    try {
+      // instrumentation-undici starts its span inside the same channel publish in which the observer made
+      // the request's record: that is where the two are paired (no header involved).
+      this.handover.started(span);
+    } catch (error) {
+      internalError('ZdxSpanProcessor.onStart', error);
+    }
+  }
 
   onEnding(span: Span): void {
     if (span.kind !== SpanKind.CLIENT) return;
@@ -77,30 +98,31 @@ export class ZdxSpanProcessor implements SpanProcessor {
   }
 
   shutdown(): Promise<void> {
+    if (!this.shutDown) {
+      this.shutDown = true;
+      this.handover.processors--;
+    }
     return Promise.resolve();
   }
 
   private enrich(span: Span): void {
     const attributes = span.attributes;
     const record = this.registry.take(span.spanContext().spanId);
-    // Without a record (propagation off, or the request failed before its span id could be seen) the span's
-    // own attributes still give host, path and status; only the rate-limit headers are then unknown.
+    // Without a record (a span made by some other instrumentation, or one started while zdx-otel's observer
+    // was not subscribed) the span's own attributes still give host, path and status; only the rate-limit
+    // headers and the tenant are then unknown.
     const template = record?.template ?? this.templateOf(attributes);
     if (template === undefined) return;
 
     const method = record?.method ?? stringAttribute(attributes[ATTR_HTTP_REQUEST_METHOD]) ?? '_OTHER';
     const statusCode = record?.statusCode ?? numberAttribute(attributes[ATTR_HTTP_RESPONSE_STATUS_CODE]);
-    const status = classifyStatus(statusCode);
 
     span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${template}`);
     span.setAttribute(ATTR_URL_TEMPLATE, template);
-    span.setAttribute(ATTR_ZDX_STATUS_CLASS, status.statusClass);
-    span.setAttribute(ATTR_ZDX_STATUS_TEXT, status.text);
-    span.setAttribute(ATTR_ZDX_STATUS_DESCRIPTION, status.description);
-    span.setAttribute(ATTR_ZDX_RETRYABLE, status.retryable);
-    if (statusCode !== undefined && statusCode >= 400) {
-      span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(status) });
+    const status = this.statusAttributes(statusCode);
+    span.setAttributes(status.attributes);
+    if (status.status) {
+      span.setStatus(status.status);
     } else if (statusCode === undefined) {
       // The instrumentations disagree on failures (http: the class name, often just "Error"; undici: the
       // code); use the code, as the metrics do. The span may end before the observer saw the error, so the
@@ -113,6 +135,29 @@ export class ZdxSpanProcessor implements SpanProcessor {
     this.redact(span, attributes);
   }
 
+  private statusAttributes(statusCode: number | undefined): StatusAttributes {
+    const key = statusCode ?? -1;
+    let made = this.byStatus.get(key);
+    if (made === undefined) {
+      const status = classifyStatus(statusCode);
+      const attributes: Attributes = {
+        [ATTR_ZDX_STATUS_CLASS]: status.statusClass,
+        [ATTR_ZDX_STATUS_TEXT]: status.text,
+        [ATTR_ZDX_STATUS_DESCRIPTION]: status.description,
+        [ATTR_ZDX_RETRYABLE]: status.retryable,
+      };
+      const error = statusCode !== undefined && statusCode >= 400;
+      if (error) attributes[ATTR_ERROR_TYPE] = String(statusCode);
+      made = {
+        attributes: Object.freeze(attributes),
+        status: error ? Object.freeze({ code: SpanStatusCode.ERROR, message: statusMessage(status) }) : undefined,
+      };
+      // Codes come from responses (any integer a server sends): keep the cache small whatever arrives.
+      if (this.byStatus.size < MAX_CACHED_STATUSES) this.byStatus.set(key, made);
+    }
+    return made;
+  }
+
   private templateOf(attributes: Attributes): string | undefined {
     const host = stringAttribute(attributes[ATTR_SERVER_ADDRESS]);
     const url = stringAttribute(attributes[ATTR_URL_FULL]);
@@ -122,16 +167,22 @@ export class ZdxSpanProcessor implements SpanProcessor {
   }
 
   private redact(span: Span, attributes: Attributes): void {
+    // Written back only when redaction changed something: most ZDX URLs carry nothing to redact.
     const full = stringAttribute(attributes[ATTR_URL_FULL]);
-    if (full !== undefined) span.setAttribute(ATTR_URL_FULL, this.redactor.full(full));
+    if (full !== undefined) setIfChanged(span, ATTR_URL_FULL, full, this.redactor.full(full));
     const query = stringAttribute(attributes[ATTR_URL_QUERY]);
-    if (query !== undefined) span.setAttribute(ATTR_URL_QUERY, this.redactor.query(query));
+    if (query !== undefined) setIfChanged(span, ATTR_URL_QUERY, query, this.redactor.query(query));
     const path = stringAttribute(attributes[ATTR_URL_PATH]);
-    if (path !== undefined) span.setAttribute(ATTR_URL_PATH, this.redactor.path(path));
-    for (const key of Object.keys(attributes)) {
-      if (SECRET_HEADER_ATTRIBUTE.test(key)) span.setAttribute(key, ['REDACTED']);
+    if (path !== undefined) setIfChanged(span, ATTR_URL_PATH, path, this.redactor.path(path));
+    for (const key in attributes) {
+      // Captured headers only exist when a user turned header capture on: test the prefix before the pattern.
+      if (key.startsWith('http.re') && SECRET_HEADER_ATTRIBUTE.test(key)) span.setAttribute(key, ['REDACTED']);
     }
   }
+}
+
+function setIfChanged(span: Span, key: string, before: string, after: string): void {
+  if (after !== before) span.setAttribute(key, after);
 }
 
 function setRateLimitAttributes(span: Span, facts: ZdxRateLimitFacts): void {

@@ -31,7 +31,12 @@ export function zdxTenantContext(tenant: string, ctx: Context = context.active()
 
 /** The tenant set in the active context, if any. */
 export function activeZdxTenant(): string | undefined {
-  const value = context.active().getValue(TENANT_KEY);
+  return zdxTenantOf(context.active());
+}
+
+/** The tenant set in `ctx`, if any (the observer reads the active context once per request). */
+export function zdxTenantOf(ctx: Context): string | undefined {
+  const value = ctx.getValue(TENANT_KEY);
   return typeof value === 'string' ? value : undefined;
 }
 

@@ -33,8 +33,9 @@ export interface ZdxOtelOptions extends InstrumentationConfig {
    */
   durationBuckets?: readonly number[];
   /**
-   * Upper bound on the number of attribute sets (series) per zdx-otel metric stream; beyond it the SDK folds
-   * points into one `otel.metric.overflow` series. Default 2000. Env: `ZDX_OTEL_CARDINALITY_LIMIT`.
+   * Upper bound on the number of attribute sets (series) per zdx-otel metric stream, for the life of the
+   * process and whatever the temporality; beyond it new sets are folded into one `otel.metric.overflow=true`
+   * series (rate-limit gauges: not tracked). Default 2000. Env: `ZDX_OTEL_CARDINALITY_LIMIT`.
    */
   cardinalityLimit?: number;
   /**

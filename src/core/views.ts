@@ -8,14 +8,15 @@ import {
   METRIC_ZDX_API_REQUEST_DURATION,
   METRIC_ZDX_API_REQUESTS,
   RATE_LIMIT_METRIC_ATTRIBUTES,
-  REQUEST_METRIC_ATTRIBUTES,
 } from './contract.js';
 import type { ZdxOtelOptions } from './types.js';
 
 /**
  * The metrics Views for zdx-otel's instruments (pass them to NodeSDK's or MeterProvider's `views`):
- * an allow-list of exactly the documented attributes (so nothing added later, by a hook or a bug, can raise
- * cardinality), second-scale duration buckets up to 60 s, and an explicit cardinality limit per stream.
+ * second-scale duration buckets up to 60 s, an allow-list of the documented attributes on the rate-limit
+ * gauges, and an explicit cardinality limit per stream. The request instruments need no attribute processor
+ * (one would run on every request): `ZdxInstrumentation` builds their attribute sets itself, from the
+ * contract's names only, and admits them against the same limit for the life of the process (`SeriesCache`).
  * The Views select by meter name too, so other libraries' instruments are not touched.
  */
 export function zdxViews(options: ZdxOtelOptions = {}): ViewOptions[] {
@@ -28,13 +29,11 @@ export function zdxViews(options: ZdxOtelOptions = {}): ViewOptions[] {
  * stream `zdx.api.request.duration.seconds` gives `zdx_api_request_duration_seconds_*` on every path.
  */
 export function viewsFor({ durationBuckets, cardinalityLimit }: ResolvedOptions, durationName?: string): ViewOptions[] {
-  const requestAttributes = createAllowListAttributesProcessor([...REQUEST_METRIC_ATTRIBUTES]);
   const rateLimitAttributes = createAllowListAttributesProcessor([...RATE_LIMIT_METRIC_ATTRIBUTES]);
   return [
     {
       meterName: METER_NAME,
       instrumentName: METRIC_ZDX_API_REQUESTS,
-      attributesProcessors: [requestAttributes],
       aggregationCardinalityLimit: cardinalityLimit,
     },
     {
@@ -45,7 +44,6 @@ export function viewsFor({ durationBuckets, cardinalityLimit }: ResolvedOptions,
         type: EXPLICIT_BUCKET_HISTOGRAM,
         options: { boundaries: [...durationBuckets], recordMinMax: true },
       },
-      attributesProcessors: [requestAttributes],
       aggregationCardinalityLimit: cardinalityLimit,
     },
     ...[METRIC_ZDX_API_RATE_LIMIT_REMAINING, METRIC_ZDX_API_RATE_LIMIT_LIMIT].map((instrumentName) => ({

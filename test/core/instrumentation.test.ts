@@ -1,4 +1,6 @@
 import http from 'node:http';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +166,75 @@ describe('failures are counted with their error.type', () => {
       + delta(after, before, '/v1/apps ECONNABORTED')).toBe(2);
     expect(delta(after, before, '/v1/alerts/ongoing TimeoutError') + delta(after, before, '/v1/alerts/ongoing AbortError')).toBe(1);
     expect(delta(after, before, '/v1/alerts/historical AbortError')).toBe(1);
+  });
+});
+
+describe('responses whose body is never read', () => {
+  /** Polls `read` until it returns `want` (telemetry that waits for a socket or stream to close). */
+  async function eventually(read: () => Promise<number>, want: number): Promise<number> {
+    for (let i = 0; i < 100; i++) {
+      const got = await read();
+      if (got === want) return got;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return read();
+  }
+
+  it('count as soon as their status is known, and end when the application lets go', async () => {
+    const agent = new http.Agent({ keepAlive: true });
+    const deleted = { 'url.template': '/v1/devices/{deviceid}', 'http.request.method': 'DELETE', 'http.response.status_code': 204 };
+    const big = { 'url.template': '/v1/apps/{appid}', 'http.request.method': 'GET', 'http.response.status_code': 200 };
+    const count = async (match: Record<string, string | number>) => total(await otel.points('zdx.api.requests'), match);
+    const timed = async (match: Record<string, string | number>) => total(await otel.points('zdx.api.request.duration'), match);
+    const [deletedBefore, bigBefore] = [await count(deleted), await count(big)];
+    const [deletedTimedBefore, bigTimedBefore] = [await timed(deleted), await timed(big)];
+
+    // node:http: the application looks at the status only and never reads (or resumes) the response.
+    const status = await new Promise<number>((resolve, reject) => {
+      http.request(`${zdx.url}/v1/devices/77?status=204&unread=1`, { method: 'DELETE', agent }, (res) => resolve(res.statusCode!))
+        .on('error', reject)
+        .end();
+    });
+    expect(status).toBe(204);
+    // fetch: a large body is never consumed, so undici never reaches its trailers.
+    const response = await fetch(`${zdx.url}/v1/apps/78?size=4000000&unread=2`);
+    expect(response.status).toBe(200);
+
+    expect(await count(deleted)).toBe(deletedBefore + 1);
+    expect(await count(big)).toBe(bigBefore + 1);
+
+    // Their duration is recorded once they are over, whatever ends them: the server closing the idle
+    // connection (as its keep-alive timeout would), the body cancelled.
+    zdx.dropConnections();
+    await response.body?.cancel();
+    agent.destroy();
+    expect(await eventually(() => timed(deleted), deletedTimedBefore + 1)).toBe(deletedTimedBefore + 1);
+    expect(await eventually(() => timed(big), bigTimedBefore + 1)).toBe(bigTimedBefore + 1);
+    // Counted once, not again at the end.
+    expect(await count(deleted)).toBe(deletedBefore + 1);
+    expect(await count(big)).toBe(bigBefore + 1);
+  });
+});
+
+describe('a fetch response dropped without reading its body', () => {
+  it('ends when it is garbage collected: its duration is recorded as an abort', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const match = { 'url.template': '/v1/alerts/{alert_id}', 'error.type': 'AbortError', 'http.response.status_code': 200 };
+    const timed = async () => total(await otel.points('zdx.api.request.duration'), match);
+    const before = await timed();
+    // The only reference to the response lives in this function's frame.
+    await (async () => {
+      const response = await fetch(`${zdx.url}/v1/alerts/123?size=4000000&dropped=1`);
+      expect(response.status).toBe(200);
+    })();
+    let after = before;
+    for (let i = 0; i < 50 && after === before; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+      after = await timed();
+    }
+    expect(after).toBe(before + 1);
   });
 });
 

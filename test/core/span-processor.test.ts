@@ -1,6 +1,7 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { diag, DiagLogLevel, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
+import { sharedSpanRegistry } from '../../src/core/span-registry.js';
 import { ZdxSpanProcessor } from '../../src/index.js';
 
 // Spans made by hand with the attributes the http/undici instrumentations set. No request record exists for
@@ -74,16 +75,42 @@ describe('ZdxSpanProcessor from span attributes alone', () => {
     expect(exporter.getFinishedSpans()[1]?.attributes['url.full']).toBe('https://example.com/v1/apps?emails=x@y.z');
   });
 
-  it('never throws into span.end(), whatever the attributes hold', () => {
-    const { tracer, exporter } = provider();
-    const odd = [
-      { 'server.address': 'api.zdxcloud.net', 'url.full': 42 },
-      { 'server.address': 'api.zdxcloud.net', 'url.full': 'https://api.zdxcloud.net', 'http.response.status_code': 'abc' },
-      { 'server.address': 'api.zdxcloud.net', 'url.full': 'https://api.zdxcloud.net/v1/%%%/\u0000', 'http.response.status_code': 99999 },
-      { 'server.address': ['api.zdxcloud.net'] },
-    ];
-    for (const attributes of odd) expect(() => tracer.startSpan('GET', { kind: SpanKind.CLIENT, attributes }).end()).not.toThrow();
-    expect(exporter.getFinishedSpans()).toHaveLength(odd.length);
-    expect(exporter.getFinishedSpans()[2]?.attributes['zdx.status_class']).toBe('unknown');
+  it('never throws into span.end(), even when its own state is broken, and says so once through diag', () => {
+    const warnings: string[] = [];
+    diag.setLogger({
+      error: () => {}, info: () => {}, debug: () => {}, verbose: () => {},
+      warn: (message: string) => { warnings.push(message); },
+    }, DiagLogLevel.WARN);
+    try {
+      const { tracer, exporter } = provider();
+      // Odd attribute values the pure functions must take as they come.
+      const odd = [
+        { 'server.address': 'api.zdxcloud.net', 'url.full': 42 },
+        { 'server.address': 'api.zdxcloud.net', 'url.full': 'https://api.zdxcloud.net', 'http.response.status_code': 'abc' },
+        { 'server.address': 'api.zdxcloud.net', 'url.full': 'https://api.zdxcloud.net/v1/%%%/\u0000', 'http.response.status_code': 99999 },
+        { 'server.address': ['api.zdxcloud.net'] },
+      ];
+      for (const attributes of odd) expect(() => tracer.startSpan('GET', { kind: SpanKind.CLIENT, attributes }).end()).not.toThrow();
+      expect(exporter.getFinishedSpans()[2]?.attributes['zdx.status_class']).toBe('unknown');
+      // A request record that breaks while the span is being enriched (a bug in zdx-otel itself): the
+      // processor's own failure must stay inside it. Twice: reported once only.
+      for (let i = 0; i < 2; i++) {
+        const span = tracer.startSpan('GET', {
+          kind: SpanKind.CLIENT,
+          attributes: { 'server.address': 'api.zdxcloud.net', 'url.full': 'https://api.zdxcloud.net/v1/apps' },
+        });
+        const broken = Object.defineProperty({ startedAt: performance.now() }, 'template', {
+          get(): string { throw new Error('broken record'); },
+        });
+        sharedSpanRegistry().put(span.spanContext().spanId, broken as never);
+        expect(() => span.end()).not.toThrow();
+      }
+      expect(exporter.getFinishedSpans()).toHaveLength(odd.length + 2);
+      const ours = warnings.filter((w) => w.startsWith('zdx-otel: internal error'));
+      expect(ours).toHaveLength(1);
+      expect(ours[0]).toContain('broken record');
+    } finally {
+      diag.disable();
+    }
   });
 });

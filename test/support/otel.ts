@@ -2,7 +2,7 @@
 // the real http and undici instrumentations, and zdx-otel's own pieces, wired the way a user wires them.
 import { createRequire } from 'node:module';
 import { syncBuiltinESMExports } from 'node:module';
-import { context, propagation, trace, metrics, type Attributes } from '@opentelemetry/api';
+import { context, propagation, trace, metrics, type Attributes, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -55,6 +55,10 @@ export interface OtelOptions {
   tracing?: boolean;
   /** Header names the http and undici instrumentations capture as span attributes (off by default, as in the SDK). */
   captureHeaders?: { request?: string[]; response?: string[] };
+  /** The global propagator; W3C trace context by default, null for none at all. */
+  propagator?: TextMapPropagator | null;
+  /** Which subscribes to the diagnostics channels first: zdx-otel (default) or the http/undici instrumentations. */
+  order?: 'zdx-first' | 'instrumentations-first';
 }
 
 export function setupOtel(options: OtelOptions = {}): OtelHarness {
@@ -68,7 +72,7 @@ export function setupOtel(options: OtelOptions = {}): OtelHarness {
   const meterProvider = new MeterProvider({ readers: [reader], views: zdxViews(options.zdx) });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  if (options.propagator !== null) propagation.setGlobalPropagator(options.propagator ?? new W3CTraceContextPropagator());
   if (tracing) trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
 
@@ -76,11 +80,14 @@ export function setupOtel(options: OtelOptions = {}): OtelHarness {
   const headerLists = { requestHeaders: captured?.request ?? [], responseHeaders: captured?.response ?? [] };
   const httpHeaders = captured ? { headersToSpanAttributes: { client: headerLists } } : {};
   const undiciHeaders = captured ? { headersToSpanAttributes: headerLists } : {};
-  const instrumentations = [
-    new ZdxInstrumentation(options.zdx),
+  // Instrumentations subscribe to the channels when constructed, so construction order is subscription order.
+  const generic = () => (tracing
     // Client side only, as zdx-otel/register does: the test servers live in this process too.
-    ...(tracing ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, ...httpHeaders }), new UndiciInstrumentation(undiciHeaders)] : []),
-  ];
+    ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, ...httpHeaders }), new UndiciInstrumentation(undiciHeaders)]
+    : []);
+  const instrumentations = options.order === 'instrumentations-first'
+    ? [...generic(), new ZdxInstrumentation(options.zdx)]
+    : [new ZdxInstrumentation(options.zdx), ...generic()];
   const unregister = registerInstrumentations({
     instrumentations,
     ...(tracing ? { tracerProvider } : {}),

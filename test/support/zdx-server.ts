@@ -1,6 +1,6 @@
 // A small ZDX-like server for the instrumentation tests: the status, delay and faults of each answer are
-// chosen by the request itself (`?status=429&delay=20&reset=1&ratelimit=1`), so concurrent requests can
-// each be checked against what they asked for. The full simulator lives in src/simulator.
+// chosen by the request itself (`?status=429&delay=20&reset=1&ratelimit=1&remaining=7&size=100000`), so
+// concurrent requests can each be checked against what they asked for. The full simulator lives in src/simulator.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,6 +18,8 @@ export interface TestServer {
   requests: number;
   /** Requests that arrived with a `traceparent` header (an instrumentation traced and propagated them). */
   traced: number;
+  /** Closes every open connection (as a server's keep-alive timeout would), keeping the server up. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,8 @@ function handle(server: State, req: IncomingMessage, res: ServerResponse): void 
         'Retry-After': '3',
       });
     }
+    // A remaining count chosen by the request, so each concurrent request's span can be checked for its own.
+    if (url.searchParams.has('remaining')) headers['RateLimit-Remaining'] = url.searchParams.get('remaining')!;
     if (status === 204) {
       res.writeHead(status, headers).end();
       return;
@@ -61,7 +65,10 @@ function handle(server: State, req: IncomingMessage, res: ServerResponse): void 
         ? { token: Buffer.concat(chunks).toString('base64'), token_type: 'Bearer', expires_in: 3600 }
         : { ok: true, path: url.pathname };
     res.writeHead(status, headers);
-    if (url.searchParams.has('slowbody')) {
+    if (url.searchParams.has('size')) {
+      // A large body, for clients that never read it.
+      res.end(Buffer.alloc(Number(url.searchParams.get('size')), 0x20));
+    } else if (url.searchParams.has('slowbody')) {
       res.write('{"part":');
       setTimeout(() => res.end(`${JSON.stringify(body)}}`), Number(url.searchParams.get('slowbody')));
     } else {
@@ -85,6 +92,7 @@ async function listen(server: Server, scheme: 'http' | 'https', state: State): P
     set requests(n) { state.requests = n; },
     get traced() { return state.traced; },
     set traced(n) { state.traced = n; },
+    dropConnections: () => server.closeAllConnections(),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
