@@ -34,15 +34,20 @@ instrumentation.enable();
 // Seeded xorshift32, so every run sees the same "random" workload.
 let seed = 0x9e3779b9;
 const rand = () => {
-  seed ^= seed << 13; seed >>>= 0;
+  seed ^= seed << 13;
+  seed >>>= 0;
   seed ^= seed >>> 17;
-  seed ^= seed << 5; seed >>>= 0;
+  seed ^= seed << 5;
+  seed >>>= 0;
   return seed / 0x100000000;
 };
 const int = (n) => Math.floor(rand() * n);
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const word = () => Array.from({ length: 3 + int(8) }, () => LETTERS[int(26)]).join('');
-const id = () => (rand() < 0.5 ? String(int(1e9)) : `${int(0xffffffff).toString(16)}-${int(0xffff).toString(16)}-4${int(0xfff).toString(16)}`);
+const id = () =>
+  rand() < 0.5
+    ? String(int(1e9))
+    : `${int(0xffffffff).toString(16)}-${int(0xffff).toString(16)}-4${int(0xfff).toString(16)}`;
 
 // 70 % catalog paths (every {param} a fresh random id), 30 % unknown paths of random words and ids; a random
 // query string on most; two ZDX hosts (direct and OneAPI, whose paths start with /zdx); a status mix with
@@ -129,8 +134,9 @@ async function snapshot(done, elapsedMs) {
       if (metric.descriptor.name === 'zdx.api.requests') for (const p of metric.dataPoints) counted += p.value;
     }
   }
-  const overflow = resourceMetrics.scopeMetrics.some((s) => s.metrics.some((m) =>
-    m.dataPoints.some((p) => p.attributes['otel.metric.overflow'] === true)));
+  const overflow = resourceMetrics.scopeMetrics.some((s) =>
+    s.metrics.some((m) => m.dataPoints.some((p) => p.attributes['otel.metric.overflow'] === true)),
+  );
   globalThis.gc();
   globalThis.gc();
   const heapMB = process.memoryUsage().heapUsed / 1048576;
@@ -146,7 +152,8 @@ for (const checkpoint of CHECKPOINTS) {
   const t = performance.now();
   while (done < checkpoint) {
     const request = nextRequest();
-    if (done % 2 === 0) viaUndici(request); else viaHttp(request);
+    if (done % 2 === 0) viaUndici(request);
+    else viaHttp(request);
     done++;
     // Let timers and finalizers run now and then, as they would between real requests.
     if (done % 50_000 === 0) await new Promise((r) => setImmediate(r));
@@ -160,10 +167,12 @@ await meterProvider.shutdown();
 // Anything above it would mean an id, a query or an unknown path leaked into a label.
 const catalogPairs = new Set(ZDX_ENDPOINTS.map((e) => `${e.method} ${e.template}`)).size;
 const workloadBound = (catalogPairs + 50 + 1) * HOSTS.length * (1 + STATUSES.length + 2);
-console.log(JSON.stringify({
-  requests: N,
-  nsPerRequest: (busyMs * 1e6) / N,
-  cardinalityLimit: 2000, // the documented default of cardinalityLimit (README, docs/telemetry.md)
-  workloadBound,
-  checkpoints,
-}));
+console.log(
+  JSON.stringify({
+    requests: N,
+    nsPerRequest: (busyMs * 1e6) / N,
+    cardinalityLimit: 2000, // the documented default of cardinalityLimit (README, docs/telemetry.md)
+    workloadBound,
+    checkpoints,
+  }),
+);

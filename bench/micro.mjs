@@ -27,7 +27,9 @@ function measure(name, fn, batchSize = 2_000) {
 
 let sink = 0;
 const ids = Array.from({ length: 1024 }, (_, i) => String(100_000 + i * 7919));
-const deep = ids.map((id, i) => `/v1/devices/${id}/apps/${i % 97}/cloudpath-probes/${i % 13}/cloudpath?from=1700000000&to=1700003600`);
+const deep = ids.map(
+  (id, i) => `/v1/devices/${id}/apps/${i % 97}/cloudpath-probes/${i % 13}/cloudpath?from=1700000000&to=1700003600`,
+);
 const oneApi = deep.map((p) => `/zdx${p}`);
 
 // Pure routing: internal modules of the built dist (not public API), so a rename shows up as "not runnable".
@@ -36,15 +38,25 @@ try {
   const { classifyStatus } = await import('../dist/esm/core/catalog/status.js');
   const router = new TemplateRouter();
   const urls = deep.map((p) => `https://api.zdxcloud.net${p}`);
-  measure('new URL(deep ZDX url) [yardstick]', (i) => { sink += new URL(urls[i & 1023]).pathname.length; });
+  measure('new URL(deep ZDX url) [yardstick]', (i) => {
+    sink += new URL(urls[i & 1023]).pathname.length;
+  });
   measure('classify + host match + template: deep known path', (i) => {
     sink += router.route('api.zdxcloud.net', undefined, deep[i & 1023]).length;
     sink += classifyStatus(i % 10 === 0 ? 429 : 200).retryable ? 1 : 0;
   });
-  measure('host match + template: deep known path', (i) => { sink += router.route('api.zdxcloud.net', undefined, deep[i & 1023]).length; });
-  measure('host match + template: OneAPI deep path', (i) => { sink += router.route('api.zsapi.net', undefined, oneApi[i & 1023]).length; });
-  measure('host lookup: not a ZDX host', (i) => { sink += router.route('example.com', 443, deep[i & 1023]) === undefined ? 1 : 0; });
-  measure('classifyStatus', (i) => { sink += classifyStatus(200 + (i % 400)).retryable ? 1 : 0; });
+  measure('host match + template: deep known path', (i) => {
+    sink += router.route('api.zdxcloud.net', undefined, deep[i & 1023]).length;
+  });
+  measure('host match + template: OneAPI deep path', (i) => {
+    sink += router.route('api.zsapi.net', undefined, oneApi[i & 1023]).length;
+  });
+  measure('host lookup: not a ZDX host', (i) => {
+    sink += router.route('example.com', 443, deep[i & 1023]) === undefined ? 1 : 0;
+  });
+  measure('classifyStatus', (i) => {
+    sink += classifyStatus(200 + (i % 400)).retryable ? 1 : 0;
+  });
 } catch (error) {
   notRunnable.routing = String(error?.message ?? error).split('\n')[0];
 }
@@ -55,7 +67,10 @@ try {
   const { metrics } = await import('@opentelemetry/api');
   const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
   const { ZdxInstrumentation, zdxViews } = await import('zdx-otel');
-  class Reader extends MetricReader { async onForceFlush() {} async onShutdown() {} }
+  class Reader extends MetricReader {
+    async onForceFlush() {}
+    async onShutdown() {}
+  }
   const meterProvider = new MeterProvider({ readers: [new Reader()], views: zdxViews() });
   metrics.setGlobalMeterProvider(meterProvider);
   const instrumentation = new ZdxInstrumentation();
@@ -64,16 +79,34 @@ try {
   const create = diagch.channel('undici:request:create');
   const headers = diagch.channel('undici:request:headers');
   const trailers = diagch.channel('undici:request:trailers');
-  const responseHeaders = ['content-type', 'application/json', 'x-ratelimit-limit-second', '10',
-    'x-ratelimit-remaining-second', '9', 'ratelimit-limit', '10', 'ratelimit-remaining', '9', 'ratelimit-reset', '1']
-    .map((s) => Buffer.from(s));
+  const responseHeaders = [
+    'content-type',
+    'application/json',
+    'x-ratelimit-limit-second',
+    '10',
+    'x-ratelimit-remaining-second',
+    '9',
+    'ratelimit-limit',
+    '10',
+    'ratelimit-remaining',
+    '9',
+    'ratelimit-reset',
+    '1',
+  ].map((s) => Buffer.from(s));
   const oneRequest = (origin, i) => {
     const request = { origin, path: deep[i & 1023], method: 'GET', headers: [] };
     create.publish({ request });
-    headers.publish({ request, response: { statusCode: i % 10 === 0 ? 429 : 200, statusText: '', headers: responseHeaders } });
+    headers.publish({
+      request,
+      response: { statusCode: i % 10 === 0 ? 429 : 200, statusText: '', headers: responseHeaders },
+    });
     trailers.publish({ request, trailers: [] });
   };
-  measure('observer + metrics per request: ZDX host (undici events)', (i) => oneRequest('https://api.zdxcloud.net', i), 200);
+  measure(
+    'observer + metrics per request: ZDX host (undici events)',
+    (i) => oneRequest('https://api.zdxcloud.net', i),
+    200,
+  );
   measure('observer per request: not a ZDX host (undici events)', (i) => oneRequest('https://example.com', i), 200);
   instrumentation.disable();
   await meterProvider.shutdown();

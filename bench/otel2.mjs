@@ -31,12 +31,19 @@ export function prepareOtel2({ log = () => {} } = {}) {
     log(`installing the OpenTelemetry 2.x set into ${relative(root, OTEL2_DIR)}/ with npm`);
     rmSync(OTEL2_DIR, { recursive: true, force: true });
     mkdirSync(OTEL2_DIR, { recursive: true });
-    writeFileSync(join(OTEL2_DIR, 'package.json'), `${JSON.stringify({ name: 'bench-otel2', private: true, type: 'module' })}\n`);
+    writeFileSync(
+      join(OTEL2_DIR, 'package.json'),
+      `${JSON.stringify({ name: 'bench-otel2', private: true, type: 'module' })}\n`,
+    );
     try {
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--save-exact', ...OTEL2_PACKAGES],
-        { cwd: OTEL2_DIR, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
+      execFileSync(
+        'npm',
+        ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--save-exact', ...OTEL2_PACKAGES],
+        { cwd: OTEL2_DIR, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 },
+      );
     } catch (error) {
-      const why = `${error.stderr ?? ''}${error.message ?? ''}`.split('\n').find((l) => /ERR|error/i.test(l)) ?? error.message;
+      const why =
+        `${error.stderr ?? ''}${error.message ?? ''}`.split('\n').find((l) => /ERR|error/i.test(l)) ?? error.message;
       return { notRunnable: `npm install of the 2.x set failed: ${why.trim().replaceAll(root, '')}` };
     }
     writeFileSync(marker, wanted);
@@ -53,11 +60,19 @@ export function prepareOtel2({ log = () => {} } = {}) {
   // Node would find a package the 2.x set lacks in the project's own node_modules (3.x) further up the tree;
   // refuse instead of silently measuring a mix.
   const entries = [join(target, 'dist', 'esm', 'index.js'), ...OTEL2_FILES.map((file) => join(OTEL2_DIR, file))];
-  const missing = entries.flatMap(bareImports)
+  const missing = entries
+    .flatMap(bareImports)
     .map(packageName)
-    .filter((name) => !name.startsWith('node:') && name !== 'zdx-otel' && !existsSync(join(OTEL2_DIR, 'node_modules', name, 'package.json')));
+    .filter(
+      (name) =>
+        !name.startsWith('node:') &&
+        name !== 'zdx-otel' &&
+        !existsSync(join(OTEL2_DIR, 'node_modules', name, 'package.json')),
+    );
   if (missing.length > 0) {
-    return { notRunnable: `zdx-otel's core or the bench workers import ${[...new Set(missing)].join(', ')}, which the 2.x set does not install (add it to OTEL2_PACKAGES in bench/otel2.mjs)` };
+    return {
+      notRunnable: `zdx-otel's core or the bench workers import ${[...new Set(missing)].join(', ')}, which the 2.x set does not install (add it to OTEL2_PACKAGES in bench/otel2.mjs)`,
+    };
   }
   return { dir: OTEL2_DIR };
 }
@@ -88,7 +103,13 @@ function bareImports(entry) {
 export function otelVersions(nodeModules) {
   const dir = join(nodeModules, '@opentelemetry');
   if (!existsSync(dir)) return {};
-  return Object.fromEntries(readdirSync(dir).map((name) => {
-    try { return [name, JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')).version]; } catch { return [name, '?']; }
-  }));
+  return Object.fromEntries(
+    readdirSync(dir).map((name) => {
+      try {
+        return [name, JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')).version];
+      } catch {
+        return [name, '?'];
+      }
+    }),
+  );
 }

@@ -10,8 +10,14 @@ function areaOf(url, functionName) {
   if (/\/dist\/(esm|cjs)\//.test(url)) return 'zdx-otel';
   if (/\/bench\/|bench-otel2\/worker/.test(url)) return 'bench harness';
   if (url.startsWith('node:internal/deps/undici')) return 'undici (bundled, fetch)';
-  if (url.startsWith('wasm://')) return 'wasm (undici\'s llhttp parser)';
-  if (url.startsWith('node:')) return `node:${url.slice(5).replace(/^internal\//, '').split('/')[0]}`;
+  if (url.startsWith('wasm://')) return "wasm (undici's llhttp parser)";
+  if (url.startsWith('node:'))
+    return `node:${
+      url
+        .slice(5)
+        .replace(/^internal\//, '')
+        .split('/')[0]
+    }`;
   const other = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   return other ? other[1] : 'other';
 }
@@ -57,7 +63,8 @@ export function summarizeProfile(profile, top = 25) {
   const out = [`CPU profile: ${(total / 1e6).toFixed(2)} s sampled`, '', 'self time by area:'];
   for (const [area, t] of sorted(areaSelf)) if (t / total >= 0.002) out.push(`  ${pct(t)}  ${area}`);
   out.push('', 'time with the area anywhere on the stack (inclusive; areas overlap):');
-  for (const [area, t] of sorted(inclusive)) if (t / total >= 0.005 && area !== 'bench harness') out.push(`  ${pct(t)}  ${area}`);
+  for (const [area, t] of sorted(inclusive))
+    if (t / total >= 0.005 && area !== 'bench harness') out.push(`  ${pct(t)}  ${area}`);
   out.push('', `top ${top} functions by self time:`);
   for (const [fn, t] of sorted(functions).slice(0, top)) out.push(`  ${pct(t)}  ${fn}`);
   return out.join('\n');

@@ -5,28 +5,64 @@ import { fileURLToPath } from 'node:url';
 
 export const CONFIGS = {
   baseline: 'no OpenTelemetry at all',
-  'sdk-only': 'MeterProvider, TracerProvider (not registered), AsyncLocalStorage context manager and W3C propagator; no instrumentation',
+  'sdk-only':
+    'MeterProvider, TracerProvider (not registered), AsyncLocalStorage context manager and W3C propagator; no instrumentation',
   'sdk-only-2': 'a second, identical sdk-only process in every round: its ratio to sdk-only is the noise floor (A/A)',
-  'channels-only': 'sdk-only + no-op subscribers on the diagnostics channels zdx-otel observes: what Node and undici spend publishing to a subscriber (a floor for zdx-otel)',
-  'zdx-metrics': 'sdk-only + ZdxInstrumentation with zdxViews (tracing off); the loopback server is a ZDX host (extraHosts)',
+  'channels-only':
+    'sdk-only + no-op subscribers on the diagnostics channels zdx-otel observes: what Node and undici spend publishing to a subscriber (a floor for zdx-otel)',
+  'zdx-metrics':
+    'sdk-only + ZdxInstrumentation with zdxViews (tracing off); the loopback server is a ZDX host (extraHosts)',
   'nonzdx-metrics': 'zdx-metrics with default options: the loopback server is not a ZDX host',
-  'otel-spans': 'sdk-only + instrumentation-http (client side) and instrumentation-undici, BatchSpanProcessor; no zdx-otel',
-  'zdx-full': 'otel-spans + ZdxInstrumentation + ZdxSpanProcessor (first in the chain) + zdxViews, as zdx-otel/register runs',
+  'otel-spans':
+    'sdk-only + instrumentation-http (client side) and instrumentation-undici, BatchSpanProcessor; no zdx-otel',
+  'zdx-full':
+    'otel-spans + ZdxInstrumentation + ZdxSpanProcessor (first in the chain) + zdxViews, as zdx-otel/register runs',
   'nonzdx-full': 'zdx-full with default options: the loopback server is not a ZDX host',
 };
 
 export const GOALS = [
-  { id: 'metrics', title: 'Metrics only: zdx-metrics vs sdk-only', a: 'zdx-metrics', b: 'sdk-only', goal: 1.05, stretch: 1.02 },
-  { id: 'full', title: 'zdx-otel on top of the generic instrumentations: zdx-full vs otel-spans', a: 'zdx-full', b: 'otel-spans', goal: 1.05, stretch: 1.02 },
-  { id: 'nonzdx-metrics', title: 'Non-ZDX host, metrics set-up: nonzdx-metrics vs sdk-only', a: 'nonzdx-metrics', b: 'sdk-only', goal: 1.01 },
-  { id: 'nonzdx-full', title: 'Non-ZDX host, full set-up: nonzdx-full vs otel-spans', a: 'nonzdx-full', b: 'otel-spans', goal: 1.01 },
+  {
+    id: 'metrics',
+    title: 'Metrics only: zdx-metrics vs sdk-only',
+    a: 'zdx-metrics',
+    b: 'sdk-only',
+    goal: 1.05,
+    stretch: 1.02,
+  },
+  {
+    id: 'full',
+    title: 'zdx-otel on top of the generic instrumentations: zdx-full vs otel-spans',
+    a: 'zdx-full',
+    b: 'otel-spans',
+    goal: 1.05,
+    stretch: 1.02,
+  },
+  {
+    id: 'nonzdx-metrics',
+    title: 'Non-ZDX host, metrics set-up: nonzdx-metrics vs sdk-only',
+    a: 'nonzdx-metrics',
+    b: 'sdk-only',
+    goal: 1.01,
+  },
+  {
+    id: 'nonzdx-full',
+    title: 'Non-ZDX host, full set-up: nonzdx-full vs otel-spans',
+    a: 'nonzdx-full',
+    b: 'otel-spans',
+    goal: 1.01,
+  },
   { id: 'channels', title: 'Floor: channels-only vs sdk-only (no goal)', a: 'channels-only', b: 'sdk-only' },
   { id: 'aa', title: 'Noise floor (A/A): sdk-only-2 vs sdk-only', a: 'sdk-only-2', b: 'sdk-only' },
 ];
 const HOT_PATH = 'classify + host match + template: deep known path';
 const HOT_PATH_GOAL_NS = 300;
 const HEAP_GROWTH_GOAL_MB = 5;
-const RUNS = [['node:http', 'seq'], ['fetch', 'seq'], ['node:http', 'c32'], ['fetch', 'c32']];
+const RUNS = [
+  ['node:http', 'seq'],
+  ['fetch', 'seq'],
+  ['node:http', 'c32'],
+  ['fetch', 'c32'],
+];
 const runName = (client, mode) => `${client} ${mode === 'seq' ? 'sequential' : '32 concurrent'}`;
 
 const median = (xs) => {
@@ -56,46 +92,79 @@ export function compare(line, goal, client, mode, by = 'cpu') {
       ratios.push(a[r][metric] / b[r][metric]);
       deltas.push(a[r][metric] - b[r][metric]);
     }
-    return { ratio: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios.length, deltaUs: median(deltas) };
+    return {
+      ratio: median(ratios),
+      min: Math.min(...ratios),
+      max: Math.max(...ratios),
+      rounds: ratios.length,
+      deltaUs: median(deltas),
+    };
   };
   const wall = stats('wall');
   const cpu = stats('cpu');
   return { ...(by === 'wall' ? wall : cpu), wall, cpu };
 }
 
-const range = (s) => `${x(s.ratio)} [${Number.isFinite(s.min) ? s.min.toFixed(2) : '?'}-${Number.isFinite(s.max) ? s.max.toFixed(2) : '?'}]`;
+const range = (s) =>
+  `${x(s.ratio)} [${Number.isFinite(s.min) ? s.min.toFixed(2) : '?'}-${Number.isFinite(s.max) ? s.max.toFixed(2) : '?'}]`;
 
 export function renderResults(res) {
   const out = [];
   const push = (...l) => out.push(...l);
   const m = res.machine;
   const shared = Number.isFinite(m.foreignCpu) && m.foreignCpu > 0.05;
-  push('# zdx-otel benchmark results', '',
+  push(
+    '# zdx-otel benchmark results',
+    '',
     `Written by \`npm run bench${res.plan.quick ? ' -- --quick' : ''}\` (bench/run.mjs), not by hand. ` +
-    `${res.plan.quick ? 'A **quick** smoke run: few rounds and requests, so ratios are rough.' : 'A full run.'}`,
+      `${res.plan.quick ? 'A **quick** smoke run: few rounds and requests, so ratios are rough.' : 'A full run.'}`,
     `Started ${res.startedAt}, took ${(res.durationS / 60).toFixed(1)} min` +
-      (Number.isFinite(res.ownCpuS) ? `, of which it used ${(res.ownCpuS / 60).toFixed(1)} min of CPU itself (about its ` +
-        'duration on an idle machine).' : '.'), '');
+      (Number.isFinite(res.ownCpuS)
+        ? `, of which it used ${(res.ownCpuS / 60).toFixed(1)} min of CPU itself (about its ` +
+          'duration on an idle machine).'
+        : '.'),
+    '',
+  );
 
-  push('## Machine', '',
+  push(
+    '## Machine',
+    '',
     `- CPU: ${m.cpu}, ${m.cores} cores available, ${m.memoryGB} GB memory; ${m.os}`,
     `- Node ${m.node}`,
-    `- Load average (1 min) at start ${m.loadAtStart[0].toFixed(2)}, at end ${m.loadAtEnd[0].toFixed(2)}`);
+    `- Load average (1 min) at start ${m.loadAtStart[0].toFixed(2)}, at end ${m.loadAtEnd[0].toFixed(2)}`,
+  );
   if (Number.isFinite(m.foreignCpu)) {
-    push(`- Other processes used ${(100 * m.foreignCpu).toFixed(0)} % of the machine's CPU while this ran` +
-      (shared ? ': **measured while the machine was shared**, so absolute numbers are inflated and ratios noisier ' +
-        'than on an idle machine (the A/A row below shows by how much).' : ' (an idle machine).'));
+    push(
+      `- Other processes used ${(100 * m.foreignCpu).toFixed(0)} % of the machine's CPU while this ran` +
+        (shared
+          ? ': **measured while the machine was shared**, so absolute numbers are inflated and ratios noisier ' +
+            'than on an idle machine (the A/A row below shows by how much).'
+          : ' (an idle machine).'),
+    );
   }
   if (res.note) push(`- Note: ${res.note}`);
   for (const [name, line] of Object.entries(res.lines)) {
     const v = line.versions ?? {};
-    const pick = ['api', 'sdk-metrics', 'sdk-trace', 'instrumentation', 'instrumentation-http', 'instrumentation-undici']
-      .filter((p) => v[p]).map((p) => `${p} ${v[p]}`).join(', ');
-    push(`- OpenTelemetry ${name} line: ${pick || 'not installed'}${line.notRunnable ? ` — **not runnable: ${line.notRunnable}**` : ''}`);
+    const pick = [
+      'api',
+      'sdk-metrics',
+      'sdk-trace',
+      'instrumentation',
+      'instrumentation-http',
+      'instrumentation-undici',
+    ]
+      .filter((p) => v[p])
+      .map((p) => `${p} ${v[p]}`)
+      .join(', ');
+    push(
+      `- OpenTelemetry ${name} line: ${pick || 'not installed'}${line.notRunnable ? ` — **not runnable: ${line.notRunnable}**` : ''}`,
+    );
   }
   push('');
 
-  push('## Method', '',
+  push(
+    '## Method',
+    '',
     '- Each configuration runs in its own fresh Node process (instrumentations patch and subscribe process-wide): a ' +
       'loopback HTTP server and the client in that process, keep-alive, a deep known ZDX path ' +
       '(`/v1/devices/{id}/apps/{id}/web-probes/{id}`, a new device id per call, every tenth call a 429) and the ' +
@@ -114,9 +183,13 @@ export function renderResults(res) {
       'time also counts the time spent waiting to be scheduled, while CPU time counts only work done.',
     '- A request here costs only 50-300 us, so these ratios are a worst case: a real ZDX call takes 100 ms or more, ' +
       'and the same microseconds are a far smaller share of it.',
-    '- This is a benchmark, not a test: it never fails on a number.', '',
-    'Configurations:', '',
-    ...Object.entries(CONFIGS).map(([name, what]) => `- \`${name}\`: ${what}`), '');
+    '- This is a benchmark, not a test: it never fails on a number.',
+    '',
+    'Configurations:',
+    '',
+    ...Object.entries(CONFIGS).map(([name, what]) => `- \`${name}\`: ${what}`),
+    '',
+  );
 
   const misses = [];
   const by = res.plan.markBy ?? 'cpu';
@@ -127,9 +200,12 @@ export function renderResults(res) {
       misses.push(`OpenTelemetry ${name} line: not runnable (${line.notRunnable}).`);
       continue;
     }
-    push(`${line.rounds} rounds; marks by the ${by} ratio.`, '',
+    push(
+      `${line.rounds} rounds; marks by the ${by} ratio.`,
+      '',
       '| goal | run | cpu ratio [range] | cpu delta us/req | wall ratio [range] | wall delta us/req | goal | mark |',
-      '|---|---|---|---|---|---|---|---|');
+      '|---|---|---|---|---|---|---|---|',
+    );
     const aa = Object.fromEntries(RUNS.map(([c, md]) => [`${c} ${md}`, compare(line, GOALS.at(-1), c, md, by)]));
     for (const goal of GOALS) {
       const missed = [];
@@ -139,15 +215,21 @@ export function renderResults(res) {
         if (c.cpu.rounds === 0) continue; // not run (--configs, --clients, --modes)
         measured++;
         const verdict = mark(c.ratio, goal.goal, goal.stretch);
-        push(`| ${goal.title} | ${runName(client, mode)} | ${range(c.cpu)} | ${signed(c.cpu.deltaUs)} | ${range(c.wall)} | ` +
-          `${signed(c.wall.deltaUs)} | ${goal.goal ? `<= ${goal.goal}${goal.stretch ? ` (stretch ${goal.stretch})` : ''}` : '-'} | ${verdict} |`);
+        push(
+          `| ${goal.title} | ${runName(client, mode)} | ${range(c.cpu)} | ${signed(c.cpu.deltaUs)} | ${range(c.wall)} | ` +
+            `${signed(c.wall.deltaUs)} | ${goal.goal ? `<= ${goal.goal}${goal.stretch ? ` (stretch ${goal.stretch})` : ''}` : '-'} | ${verdict} |`,
+        );
         if (verdict === '**miss**') missed.push({ client, mode, ...c });
       }
       if (missed.length > 0) misses.push(describeMiss(name, goal, missed, measured, aa, by));
     }
     push('');
-    push(`Median time per request (OpenTelemetry ${name}), wall / cpu in us:`, '',
-      `| configuration | ${RUNS.map(([c, md]) => runName(c, md)).join(' | ')} |`, `|---|${RUNS.map(() => '---').join('|')}|`);
+    push(
+      `Median time per request (OpenTelemetry ${name}), wall / cpu in us:`,
+      '',
+      `| configuration | ${RUNS.map(([c, md]) => runName(c, md)).join(' | ')} |`,
+      `|---|${RUNS.map(() => '---').join('|')}|`,
+    );
     for (const config of Object.keys(CONFIGS)) {
       const cells = RUNS.map(([c, md]) => {
         const s = (line.samples[`${c} ${md} ${config}`] ?? []).filter(Boolean);
@@ -169,27 +251,39 @@ export function renderResults(res) {
     push(`Not runnable: ${res.micro.error}`, '');
     misses.push(`Hot-path micro-benchmark: not runnable (${res.micro.error}).`);
   } else {
-    push(`ns per operation over ${res.micro.batches} short batches after a warm-up (OpenTelemetry 3.x line): the median ` +
-      'batch, the spread, and the mean (which also carries garbage collection).', '',
-      '| operation | median ns | p10-p90 ns | mean ns | goal | mark |', '|---|---|---|---|---|---|');
+    push(
+      `ns per operation over ${res.micro.batches} short batches after a warm-up (OpenTelemetry 3.x line): the median ` +
+        'batch, the spread, and the mean (which also carries garbage collection).',
+      '',
+      '| operation | median ns | p10-p90 ns | mean ns | goal | mark |',
+      '|---|---|---|---|---|---|',
+    );
     for (const [op, r] of Object.entries(res.micro.results)) {
       const goal = op === HOT_PATH ? HOT_PATH_GOAL_NS : undefined;
       const verdict = goal ? (r.medianNs <= goal ? 'pass' : '**miss**') : '';
-      push(`| ${op} | ${r.medianNs.toFixed(0)} | ${r.p10Ns.toFixed(0)}-${r.p90Ns.toFixed(0)} | ${r.meanNs?.toFixed(0) ?? 'n/a'} | ` +
-        `${goal ? `<= ${goal}` : '-'} | ${verdict} |`);
+      push(
+        `| ${op} | ${r.medianNs.toFixed(0)} | ${r.p10Ns.toFixed(0)}-${r.p90Ns.toFixed(0)} | ${r.meanNs?.toFixed(0) ?? 'n/a'} | ` +
+          `${goal ? `<= ${goal}` : '-'} | ${verdict} |`,
+      );
       if (verdict === '**miss**') {
-        misses.push(`Hot path: ${op} takes ${r.medianNs.toFixed(0)} ns at the median, over the ${goal} ns goal by ` +
-          `${(r.medianNs - goal).toFixed(0)} ns (route() and classifyStatus, src/core/route and src/core/catalog).`);
+        misses.push(
+          `Hot path: ${op} takes ${r.medianNs.toFixed(0)} ns at the median, over the ${goal} ns goal by ` +
+            `${(r.medianNs - goal).toFixed(0)} ns (route() and classifyStatus, src/core/route and src/core/catalog).`,
+        );
       }
     }
     for (const [part, why] of Object.entries(res.micro.notRunnable ?? {})) {
       push(`| ${part} | not runnable: ${why} | | | | |`);
       misses.push(`Hot path, ${part}: not runnable (${why}).`);
     }
-    push('', 'The two "per request" rows publish the three undici channel messages of one fetch() (create, headers, ' +
-      'trailers) on the real channels to a real ZdxInstrumentation and MeterProvider with zdxViews: zdx-otel\'s whole ' +
-      'metric path without HTTP around it; the not-a-ZDX-host row is mostly the harness itself (three messages and ' +
-      'their objects). `new URL()` is a yardstick: what every HTTP client already spends on a URL once per request.', '');
+    push(
+      '',
+      'The two "per request" rows publish the three undici channel messages of one fetch() (create, headers, ' +
+        "trailers) on the real channels to a real ZdxInstrumentation and MeterProvider with zdxViews: zdx-otel's whole " +
+        'metric path without HTTP around it; the not-a-ZDX-host row is mostly the harness itself (three messages and ' +
+        'their objects). `new URL()` is a yardstick: what every HTTP client already spends on a URL once per request.',
+      '',
+    );
   }
 
   push('## Cardinality and memory', '');
@@ -202,17 +296,22 @@ export function renderResults(res) {
       continue;
     }
     const names = [...new Set(c.checkpoints.flatMap((p) => Object.keys(p.series)))];
-    push(`${c.requests.toLocaleString('en')} requests (${(c.nsPerRequest / 1000).toFixed(1)} us each, harness included), ` +
-      'half as node:http and half as undici diagnostics-channel messages: random device and other ids in catalog ' +
-      'paths (70 %), random unknown paths of random words and ids (30 %), random query strings, two ZDX hosts ' +
-      '(direct and OneAPI), 85 % 200 and the rest 401/403/404/429/500/503 or a connection error. Series are counted ' +
-      `in what a MetricReader collects (cumulative) at each checkpoint; heap is after two forced GCs. Bound: ` +
-      `\`cardinalityLimit\` ${c.cardinalityLimit} series per stream (docs/telemetry.md).`, '',
+    push(
+      `${c.requests.toLocaleString('en')} requests (${(c.nsPerRequest / 1000).toFixed(1)} us each, harness included), ` +
+        'half as node:http and half as undici diagnostics-channel messages: random device and other ids in catalog ' +
+        'paths (70 %), random unknown paths of random words and ids (30 %), random query strings, two ZDX hosts ' +
+        '(direct and OneAPI), 85 % 200 and the rest 401/403/404/429/500/503 or a connection error. Series are counted ' +
+        `in what a MetricReader collects (cumulative) at each checkpoint; heap is after two forced GCs. Bound: ` +
+        `\`cardinalityLimit\` ${c.cardinalityLimit} series per stream (docs/telemetry.md).`,
+      '',
       `| requests | counted | ${names.map((n) => `series ${n}`).join(' | ')} | overflow series | heap after GC MB |`,
-      `|---|---|${names.map(() => '---').join('|')}|---|---|`);
+      `|---|---|${names.map(() => '---').join('|')}|---|---|`,
+    );
     for (const p of c.checkpoints) {
-      push(`| ${p.requests.toLocaleString('en')} | ${p.counted.toLocaleString('en')} | ${names.map((n) => p.series[n] ?? 0).join(' | ')} | ` +
-        `${p.overflow ? 'yes' : 'no'} | ${p.heapMB.toFixed(2)} |`);
+      push(
+        `| ${p.requests.toLocaleString('en')} | ${p.counted.toLocaleString('en')} | ${names.map((n) => p.series[n] ?? 0).join(' | ')} | ` +
+          `${p.overflow ? 'yes' : 'no'} | ${p.heapMB.toFixed(2)} |`,
+      );
     }
     const verdicts = cardinalityVerdicts(c);
     push('', ...verdicts.map((v) => `- ${v.text}: ${v.pass ? 'pass' : '**miss**'}`), '');
@@ -222,27 +321,45 @@ export function renderResults(res) {
   push('## Where a goal is missed', '');
   if (misses.length === 0) push('Every goal is met in this run.');
   else {
-    push(...misses.map((line) => `- ${line}`), '',
+    push(
+      ...misses.map((line) => `- ${line}`),
+      '',
       'To see where the time goes in a configuration: `npm run bench -- --cpu-prof zdx-full` (or `zdx-metrics`; ' +
-      'see bench/README.md), and compare with `otel-spans` / `sdk-only`.');
+        'see bench/README.md), and compare with `otel-spans` / `sdk-only`.',
+    );
   }
-  push('', '## Reproduce', '',
-    '```sh', 'npm run bench               # full run; add -- --quick for a smoke run', 'npm run bench -- --cpu-prof zdx-full --client fetch   # where the time goes; see bench/README.md', '```', '');
+  push(
+    '',
+    '## Reproduce',
+    '',
+    '```sh',
+    'npm run bench               # full run; add -- --quick for a smoke run',
+    'npm run bench -- --cpu-prof zdx-full --client fetch   # where the time goes; see bench/README.md',
+    '```',
+    '',
+  );
   return out.join('\n');
 }
 
 function describeMiss(lineName, goal, missed, measured, aa, by) {
   const worst = missed.reduce((w, c) => (c.ratio > w.ratio ? c : w));
   const other = by === 'wall' ? 'cpu' : 'wall';
-  const runs = missed.map((c) => `${runName(c.client, c.mode)} ${x(c.ratio)} (${signed(c.deltaUs)} us/req ${by}; ${other} ${x(c[other].ratio)})`).join('; ');
-  let text = `${goal.title} (OpenTelemetry ${lineName}), goal <= ${goal.goal}x by ${by} time: missed in ${missed.length} of ` +
+  const runs = missed
+    .map(
+      (c) =>
+        `${runName(c.client, c.mode)} ${x(c.ratio)} (${signed(c.deltaUs)} us/req ${by}; ${other} ${x(c[other].ratio)})`,
+    )
+    .join('; ');
+  let text =
+    `${goal.title} (OpenTelemetry ${lineName}), goal <= ${goal.goal}x by ${by} time: missed in ${missed.length} of ` +
     `${measured} runs: ${runs}.`;
   // Say when the miss is within what two identical processes differ by in this same run.
   const noise = aa[`${worst.client} ${worst.mode}`];
   if (noise && Number.isFinite(noise.ratio)) {
     const spread = Math.max(Math.abs(noise.max - 1), Math.abs(noise.min - 1));
     text += ` The A/A noise floor for ${runName(worst.client, worst.mode)} was ${x(noise.ratio)} [${noise.min.toFixed(2)}-${noise.max.toFixed(2)}]`;
-    text += worst.ratio - 1 <= spread ? ', so this miss is within noise here.' : ', so this miss is larger than the noise.';
+    text +=
+      worst.ratio - 1 <= spread ? ', so this miss is within noise here.' : ', so this miss is larger than the noise.';
   }
   return text;
 }
@@ -264,12 +381,16 @@ export function cardinalityVerdicts(c) {
     pass: points.every((p) => p.counted === p.requests),
   });
   const maxSeries = Math.max(...points.flatMap((p) => Object.values(p.series)));
-  verdicts.push({ text: `at most ${maxSeries} series per metric, under the bound of ${c.cardinalityLimit}`, pass: maxSeries <= c.cardinalityLimit });
+  verdicts.push({
+    text: `at most ${maxSeries} series per metric, under the bound of ${c.cardinalityLimit}`,
+    pass: maxSeries <= c.cardinalityLimit,
+  });
   const growth = names.map((n) => `${n} ${warm.series[n] ?? 0} -> ${last.series[n]}`).join(', ');
   const request = last.series['zdx.api.requests'] ?? 0;
   if (c.workloadBound !== undefined) {
     verdicts.push({
-      text: `series after warm-up (${warm.requests.toLocaleString('en')} -> ${last.requests.toLocaleString('en')} requests): ` +
+      text:
+        `series after warm-up (${warm.requests.toLocaleString('en')} -> ${last.requests.toLocaleString('en')} requests): ` +
         `${growth} (${growthPct(warm, last)}). Growth after warm-up is rare combinations showing up for the first ` +
         `time (e.g. a connection error on a rarely called endpoint): the ${request} series stay within the ` +
         `${c.workloadBound} combinations this workload can make at all, so no device id, query or unknown path ` +
@@ -279,7 +400,8 @@ export function cardinalityVerdicts(c) {
   }
   const heapGrowth = last.heapMB - warm.heapMB;
   verdicts.push({
-    text: `heap after GC grew ${heapGrowth.toFixed(2)} MB from ${warm.requests.toLocaleString('en')} to ${last.requests.toLocaleString('en')} requests ` +
+    text:
+      `heap after GC grew ${heapGrowth.toFixed(2)} MB from ${warm.requests.toLocaleString('en')} to ${last.requests.toLocaleString('en')} requests ` +
       `(${points[0].heapMB.toFixed(1)} MB at ${points[0].requests.toLocaleString('en')}), goal under ${HEAP_GROWTH_GOAL_MB} MB`,
     pass: heapGrowth < HEAP_GROWTH_GOAL_MB,
   });

@@ -53,7 +53,13 @@ const plan = {
 };
 plan.c32Requests = plan.seqRequests * 2;
 // Subsets (--configs zdx-metrics,sdk-only --clients fetch --modes seq) for a fast look while cutting the hot path.
-const list = (value, all) => (value ? value.split(',').map((v) => v.trim()).filter((v) => all.includes(v)) : all);
+const list = (value, all) =>
+  value
+    ? value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => all.includes(v))
+    : all;
 const CONFIG_NAMES = list(opts.configs, Object.keys(CONFIGS));
 const CLIENTS = list(opts.clients, ['node:http', 'fetch']);
 const MODES = list(opts.modes, ['seq', 'c32']);
@@ -65,12 +71,25 @@ const workerEnv = Object.fromEntries(Object.entries(process.env).filter(([name])
 
 /** Runs one worker process; returns its parsed last JSON line, or { error } with the first useful stderr line. */
 function runNode(args, { cwd = root, timeout = 300_000 } = {}) {
-  const out = spawnSync(process.execPath, args, { cwd, env: workerEnv, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  const out = spawnSync(process.execPath, args, {
+    cwd,
+    env: workerEnv,
+    encoding: 'utf8',
+    timeout,
+    maxBuffer: 64 << 20,
+  });
   const last = out.stdout?.trim().split('\n').at(-1);
   if (out.status === 0 && last?.startsWith('{')) return JSON.parse(last);
-  const stderr = (out.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
-  const why = stderr.find((l) => /^\w*Error\b/.test(l)) ?? stderr.find((l) => /Error|error:|Cannot|not /.test(l)) ??
-    stderr[0] ?? out.error?.message ?? `exit ${out.status}`;
+  const stderr = (out.stderr ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const why =
+    stderr.find((l) => /^\w*Error\b/.test(l)) ??
+    stderr.find((l) => /Error|error:|Cannot|not /.test(l)) ??
+    stderr[0] ??
+    out.error?.message ??
+    `exit ${out.status}`;
   // No machine paths in the report: paths inside the project are given relative to it.
   return { error: why.replaceAll(`file://${root}`, '').replaceAll(root, '').slice(0, 300) };
 }
@@ -104,8 +123,13 @@ const results = {
 const lines = [{ name: '3.x', dir: root, worker: join(root, 'bench', 'worker.mjs'), rounds: plan.rounds }];
 if (plan.otel2Rounds > 0) {
   const prepared = prepareOtel2({ log });
-  if (prepared.dir) lines.push({ name: '2.x', dir: prepared.dir, worker: join(prepared.dir, 'worker.mjs'), rounds: plan.otel2Rounds });
-  else results.lines['2.x'] = { notRunnable: prepared.notRunnable, versions: otelVersions(join(OTEL2_DIR, 'node_modules')) };
+  if (prepared.dir)
+    lines.push({ name: '2.x', dir: prepared.dir, worker: join(prepared.dir, 'worker.mjs'), rounds: plan.otel2Rounds });
+  else
+    results.lines['2.x'] = {
+      notRunnable: prepared.notRunnable,
+      versions: otelVersions(join(OTEL2_DIR, 'node_modules')),
+    };
 }
 
 for (const line of lines) {
@@ -122,7 +146,9 @@ for (const line of lines) {
     log(`OpenTelemetry ${line.name}: not runnable: ${probe.error}`);
     continue;
   }
-  const jobs = CLIENTS.flatMap((client) => MODES.flatMap((mode) => CONFIG_NAMES.map((config) => ({ client, mode, config }))));
+  const jobs = CLIENTS.flatMap((client) =>
+    MODES.flatMap((mode) => CONFIG_NAMES.map((config) => ({ client, mode, config }))),
+  );
   for (let round = 0; round < line.rounds; round++) {
     // Rotate the order each round, so no configuration always runs first, last, or after the same neighbour.
     const shift = Math.floor((round * jobs.length) / line.rounds);
@@ -135,8 +161,13 @@ for (const line of lines) {
         log(`otel ${line.name} round ${round + 1}/${line.rounds} ${key.padEnd(32)} FAILED: ${result.error}`);
         continue;
       }
-      (entry.samples[key] ??= Array(line.rounds).fill(null))[round] = { wall: result.wallUsPerReq, cpu: result.cpuUsPerReq };
-      log(`otel ${line.name} round ${round + 1}/${line.rounds} ${key.padEnd(32)} ${result.wallUsPerReq.toFixed(1).padStart(7)} us/req wall ${result.cpuUsPerReq.toFixed(1).padStart(7)} us/req cpu`);
+      (entry.samples[key] ??= Array(line.rounds).fill(null))[round] = {
+        wall: result.wallUsPerReq,
+        cpu: result.cpuUsPerReq,
+      };
+      log(
+        `otel ${line.name} round ${round + 1}/${line.rounds} ${key.padEnd(32)} ${result.wallUsPerReq.toFixed(1).padStart(7)} us/req wall ${result.cpuUsPerReq.toFixed(1).padStart(7)} us/req cpu`,
+      );
     }
   }
 }
@@ -150,8 +181,14 @@ if (plan.cardinalityRequests > 0) {
   for (const line of lines) {
     if (results.lines[line.name]?.notRunnable) continue;
     log(`cardinality and memory, OpenTelemetry ${line.name}: ${plan.cardinalityRequests} requests`);
-    results.cardinality[line.name] = runNode(['--expose-gc', join(line.dir, line.dir === root ? 'bench/cardinality.mjs' : 'cardinality.mjs'),
-      String(plan.cardinalityRequests)], { cwd: line.dir, timeout: 600_000 });
+    results.cardinality[line.name] = runNode(
+      [
+        '--expose-gc',
+        join(line.dir, line.dir === root ? 'bench/cardinality.mjs' : 'cardinality.mjs'),
+        String(plan.cardinalityRequests),
+      ],
+      { cwd: line.dir, timeout: 600_000 },
+    );
   }
 }
 
@@ -181,7 +218,11 @@ function machineCpu() {
     const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
     const idle = fields[3] + fields[4];
     const self = readFileSync('/proc/self/stat', 'utf8');
-    const [utime, stime, cutime, cstime] = self.slice(self.lastIndexOf(')') + 2).split(' ').slice(11, 15).map(Number);
+    const [utime, stime, cutime, cstime] = self
+      .slice(self.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 15)
+      .map(Number);
     return { total, busy: total - idle, own: utime + stime + cutime + cstime };
   } catch {
     return undefined;
@@ -191,14 +232,15 @@ function machineCpu() {
 /** Share of the machine's CPU that other processes used while the benchmark ran (Linux only). */
 function foreignCpuShare(a, b) {
   if (!a || !b || b.total === a.total) return undefined;
-  return Math.max(0, (b.busy - a.busy) - (b.own - a.own)) / (b.total - a.total);
+  return Math.max(0, b.busy - a.busy - (b.own - a.own)) / (b.total - a.total);
 }
 
 // ---- --cpu-prof ------------------------------------------------------------------------------------------------
 
 async function profileOne() {
   const config = opts['cpu-prof'] || 'zdx-full';
-  if (!CONFIGS[config]) throw new Error(`--cpu-prof: unknown configuration ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
+  if (!CONFIGS[config])
+    throw new Error(`--cpu-prof: unknown configuration ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
   let dir = root;
   let worker = join(root, 'bench', 'worker.mjs');
   if (opts.otel2) {
@@ -212,9 +254,25 @@ async function profileOne() {
   const name = `${config}-${opts.client.replace(':', '')}-${opts.mode}${opts.otel2 ? '-otel2' : ''}-${Date.now()}.cpuprofile`;
   const n = int(opts.requests, 20_000);
   log(`profiling ${config}, ${opts.client}, ${opts.mode}, ${n} requests${opts.otel2 ? ', OpenTelemetry 2.x' : ''}`);
-  const result = runNode(['--cpu-prof', '--cpu-prof-dir', profiles, '--cpu-prof-name', name, worker, config, opts.client, opts.mode, String(n)], { cwd: dir });
+  const result = runNode(
+    [
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      profiles,
+      '--cpu-prof-name',
+      name,
+      worker,
+      config,
+      opts.client,
+      opts.mode,
+      String(n),
+    ],
+    { cwd: dir },
+  );
   if (result.error) throw new Error(`profiled run failed: ${result.error}`);
-  log(`${result.wallUsPerReq.toFixed(1)} us/req wall, ${result.cpuUsPerReq.toFixed(1)} us/req cpu (profiling inflates both)`);
+  log(
+    `${result.wallUsPerReq.toFixed(1)} us/req wall, ${result.cpuUsPerReq.toFixed(1)} us/req cpu (profiling inflates both)`,
+  );
   const summary = summarizeProfile(JSON.parse(readFileSync(join(profiles, name), 'utf8')));
   writeFileSync(join(profiles, name.replace(/\.cpuprofile$/, '.txt')), `${summary}\n`);
   log(summary);

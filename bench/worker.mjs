@@ -30,8 +30,13 @@ if (!setupOf) throw new Error(`unknown configuration ${config}; known: ${Object.
 // The diagnostics channels zdx-otel's observer subscribes to (src/core/observer.ts). Subscribing no-op handlers
 // shows what Node and undici spend on publishing to a subscriber at all: a floor no change in zdx-otel goes below.
 const OBSERVED_CHANNELS = [
-  'http.client.request.start', 'http.client.response.finish', 'http.client.request.error',
-  'undici:request:create', 'undici:client:sendHeaders', 'undici:request:headers', 'undici:request:trailers',
+  'http.client.request.start',
+  'http.client.response.finish',
+  'http.client.request.error',
+  'undici:request:create',
+  'undici:client:sendHeaders',
+  'undici:request:headers',
+  'undici:request:trailers',
   'undici:request:error',
 ];
 
@@ -49,7 +54,11 @@ async function setup({ sdk, spans, zdx, zdxHost, channels }) {
   const { createRequire, syncBuiltinESMExports } = await import('node:module');
 
   // Exporters that drop everything: the cost measured is recording, not I/O.
-  const nullMetricExporter = { export: (_m, cb) => cb({ code: ExportResultCode.SUCCESS }), forceFlush: async () => {}, shutdown: async () => {} };
+  const nullMetricExporter = {
+    export: (_m, cb) => cb({ code: ExportResultCode.SUCCESS }),
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
   const nullSpanExporter = { export: (_s, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
   const zdxOptions = zdxHost ? { extraHosts: ['127.0.0.1'] } : {};
   if (channels) {
@@ -76,7 +85,9 @@ async function setup({ sdk, spans, zdx, zdxHost, channels }) {
   registerInstrumentations({
     instrumentations: [
       ...(zdx ? [new ZdxInstrumentation(zdxOptions)] : []),
-      ...(spans ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()] : []),
+      ...(spans
+        ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()]
+        : []),
     ],
     meterProvider,
     tracerProvider,
@@ -84,7 +95,10 @@ async function setup({ sdk, spans, zdx, zdxHost, channels }) {
   // As zdx-otel/register does for ESM applications: instrumentation-http only patches a require()d node:http.
   createRequire(import.meta.url)('node:http');
   syncBuiltinESMExports();
-  return async () => { await meterProvider.shutdown(); await tracerProvider.shutdown(); };
+  return async () => {
+    await meterProvider.shutdown();
+    await tracerProvider.shutdown();
+  };
 }
 
 const shutdown = await setup(setupOf);
@@ -110,18 +124,32 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 function httpGet(url) {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+    http
+      .get(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      })
+      .on('error', reject);
   });
 }
-const call = client === 'fetch'
-  ? async (url) => { await (await fetch(url)).arrayBuffer(); }
-  : httpGet;
+const call =
+  client === 'fetch'
+    ? async (url) => {
+        await (await fetch(url)).arrayBuffer();
+      }
+    : httpGet;
 // A deep known ZDX path with a different device id each time; every tenth call gets a 429.
-const urlOf = (i) => `${base}/v1/devices/${i}/apps/${i % 97}/web-probes/${i % 13}${i % 10 === 0 ? '?status=429' : '?from=1&to=2'}`;
+const urlOf = (i) =>
+  `${base}/v1/devices/${i}/apps/${i % 97}/web-probes/${i % 13}${i % 10 === 0 ? '?status=429' : '?from=1&to=2'}`;
 
 async function drive(n, offset) {
   let next = 0;
-  const lane = async () => { while (next < n) { const i = next++; await call(urlOf(offset + i)); } };
+  const lane = async () => {
+    while (next < n) {
+      const i = next++;
+      await call(urlOf(offset + i));
+    }
+  };
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
 }
 
@@ -135,6 +163,13 @@ await shutdown();
 agent.destroy();
 server.closeAllConnections();
 server.close();
-console.log(JSON.stringify({
-  config, client, mode, n: N, wallUsPerReq: wallUs, cpuUsPerReq: (cpu.user + cpu.system) / N,
-}));
+console.log(
+  JSON.stringify({
+    config,
+    client,
+    mode,
+    n: N,
+    wallUsPerReq: wallUs,
+    cpuUsPerReq: (cpu.user + cpu.system) / N,
+  }),
+);

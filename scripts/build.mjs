@@ -14,5 +14,9 @@ for (const project of ['tsconfig.build.json', 'tsconfig.cjs.json']) {
 // The package is "type": "module"; this marker makes Node read dist/cjs as CommonJS.
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
 for (const flavour of ['esm', 'cjs']) {
-  try { chmodSync(`dist/${flavour}/tools/cli.js`, 0o755); } catch { /* no CLI built yet */ }
+  try {
+    chmodSync(`dist/${flavour}/tools/cli.js`, 0o755);
+  } catch {
+    /* no CLI built yet */
+  }
 }

@@ -25,9 +25,28 @@ for (const dist of dists) {
   const router = new TemplateRouter({ extraHosts: ['127.0.0.1:8080'] });
   // The same inputs as bench/run.mjs: a fresh path string per call, as clients build them.
   cases.push(
-    [`${dist}: deep known ZDX path`, (i) => { sink += router.route('api.zdxcloud.net', undefined, `/v1/devices/${i & 1023}/apps/7/web-probes/3?from=1`).length; }],
-    [`${dist}: OneAPI path`, (i) => { sink += router.route('api.zsapi.net', undefined, `/zdx/v1/users/${i & 1023}`).length; }],
-    [`${dist}: not a ZDX host`, (i) => { sink += router.route('example.com', 443, `/v1/devices/${i & 1023}`) === undefined ? 1 : 0; }],
+    [
+      `${dist}: deep known ZDX path`,
+      (i) => {
+        sink += router.route(
+          'api.zdxcloud.net',
+          undefined,
+          `/v1/devices/${i & 1023}/apps/7/web-probes/3?from=1`,
+        ).length;
+      },
+    ],
+    [
+      `${dist}: OneAPI path`,
+      (i) => {
+        sink += router.route('api.zsapi.net', undefined, `/zdx/v1/users/${i & 1023}`).length;
+      },
+    ],
+    [
+      `${dist}: not a ZDX host`,
+      (i) => {
+        sink += router.route('example.com', 443, `/v1/devices/${i & 1023}`) === undefined ? 1 : 0;
+      },
+    ],
   );
 }
 const samples = cases.map(() => []);

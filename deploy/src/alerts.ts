@@ -4,7 +4,14 @@
  * deploy/runbook.md. Alerts on ratios carry a minimum-event guard so that one failed request on an idle endpoint
  * cannot fire them; everything is read from the recording rules except the 401/403 counts and the absence check.
  */
-import { BUDGET_WINDOW_LENGTH, durationSeconds, percent, round, type Severity, type ZdxDeployConfig } from './config.ts';
+import {
+  BUDGET_WINDOW_LENGTH,
+  durationSeconds,
+  percent,
+  round,
+  type Severity,
+  type ZdxDeployConfig,
+} from './config.ts';
 import { LABELS, METRICS, raw, series, sumBy } from './promql.ts';
 import {
   budgetLabels,

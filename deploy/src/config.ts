@@ -287,7 +287,8 @@ function validate(c: ZdxDeployConfig): void {
   if (/[{}]/.test(c.selector)) fail('selector: give the matchers without braces, e.g. job="billing"');
   for (const label of c.groupLabels) {
     if (!LABEL_NAME.test(label)) fail(`groupLabels: ${JSON.stringify(label)} is not a label name`);
-    if (['url_template', 'server_address', 'zdx_tenant', 'le'].includes(label)) fail(`groupLabels: ${label} is always kept`);
+    if (['url_template', 'server_address', 'zdx_tenant', 'le'].includes(label))
+      fail(`groupLabels: ${label} is always kept`);
   }
   if (c.ruleInterval !== '') window('ruleInterval', c.ruleInterval);
   ratio('objective', c.objective, true);
@@ -324,7 +325,8 @@ function validate(c: ZdxDeployConfig): void {
   const b = c.budget;
   if (b.windows.length === 0) fail('budget.windows: needs at least one window');
   for (const w of b.windows) {
-    if (!(w in BUDGET_WINDOW_LENGTH)) fail(`budget.windows: ${String(w)} is not one of ${Object.keys(BUDGET_WINDOW_LENGTH).join(', ')}`);
+    if (!(w in BUDGET_WINDOW_LENGTH))
+      fail(`budget.windows: ${String(w)} is not one of ${Object.keys(BUDGET_WINDOW_LENGTH).join(', ')}`);
   }
   ratio('budget.usedRatio', b.usedRatio, true);
   window('budget.trendWindow', b.trendWindow);

@@ -64,7 +64,14 @@ export function statusValueMappings(catalog: readonly StatusCatalogEntry[]): das
     // Requests that got no response have no status code label at all.
     {
       type: dashboard.MappingType.SpecialValue,
-      options: { match: dashboard.SpecialValueMatch.Empty, result: { text: 'No response (connection error, timeout or abort)', color: CLASS_COLORS.error, index: catalog.length } },
+      options: {
+        match: dashboard.SpecialValueMatch.Empty,
+        result: {
+          text: 'No response (connection error, timeout or abort)',
+          color: CLASS_COLORS.error,
+          index: catalog.length,
+        },
+      },
     },
   ];
 }
@@ -109,7 +116,13 @@ function timeseries(title: string, description: string, unit: string, span: numb
     .tooltip(multiTooltip());
 }
 
-function stat(title: string, description: string, unit: string, expr: string, steps: Array<[number | null, string]>): StatBuilder {
+function stat(
+  title: string,
+  description: string,
+  unit: string,
+  expr: string,
+  steps: Array<[number | null, string]>,
+): StatBuilder {
   return new StatBuilder()
     .title(title)
     .description(description)
@@ -162,7 +175,9 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
       .allValue('.*')
       .current({ selected: true, text: ['All'], value: ['$__all'] });
 
-  const datasourceVariable = new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus');
+  const datasourceVariable = new dashboard.DatasourceVariableBuilder('datasource')
+    .label('Data source')
+    .type('prometheus');
   if (d.datasource !== '') datasourceVariable.current({ selected: true, text: d.datasource, value: d.datasource });
 
   const builder = new dashboard.DashboardBuilder(d.title)
@@ -181,20 +196,36 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
     .withVariable(variable('service', 'Service', `label_values(${METRICS.requests}, ${d.serviceLabel})`))
     .withVariable(variable('host', 'ZDX host', `label_values(${series(METRICS.requests, svc)}, ${LABELS.host})`))
     // No options at all when no service names tenants: "All" (.*) then matches the series without the label.
-    .withVariable(variable('tenant', 'Tenant', `label_values(${series(METRICS.requests, svc, host)}, ${LABELS.tenant})`))
-    .withVariable(variable('endpoint', 'Endpoint', `label_values(${series(METRICS.requests, svc, host, tenant)}, ${LABELS.template})`));
+    .withVariable(
+      variable('tenant', 'Tenant', `label_values(${series(METRICS.requests, svc, host)}, ${LABELS.tenant})`),
+    )
+    .withVariable(
+      variable(
+        'endpoint',
+        'Endpoint',
+        `label_values(${series(METRICS.requests, svc, host, tenant)}, ${LABELS.template})`,
+      ),
+    );
 
   // --- Overview ---------------------------------------------------------------------------------------------
   builder
     .withRow(new dashboard.RowBuilder('Overview'))
-    .withPanel(stat('Requests per second', 'HTTP attempts to the ZDX API per second, retries included.', 'reqps', rate([]), [[null, 'text']]))
+    .withPanel(
+      stat('Requests per second', 'HTTP attempts to the ZDX API per second, retries included.', 'reqps', rate([]), [
+        [null, 'text'],
+      ]),
+    )
     .withPanel(
       stat(
         'Failed requests',
         `Share of requests in the time range that failed with ${errorWords} (these spend the error budget).`,
         'percentunit',
         ratio(inc([], RANGE, errors), inc([], RANGE)),
-        [[null, 'green'], [budget, 'orange'], [budget * 5, 'red']],
+        [
+          [null, 'green'],
+          [budget, 'orange'],
+          [budget * 5, 'red'],
+        ],
       ),
     )
     .withPanel(
@@ -203,7 +234,11 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
         'Share of requests in the time range that got 429 Too Many Requests.',
         'percentunit',
         ratio(inc([], RANGE, familyMatcher(config, '429')), inc([], RANGE)),
-        [[null, 'green'], [0.01, 'orange'], [config.rateLimited.overall.ratio, 'red']],
+        [
+          [null, 'green'],
+          [0.01, 'orange'],
+          [config.rateLimited.overall.ratio, 'red'],
+        ],
       ),
     )
     .withPanel(
@@ -219,7 +254,11 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
         `Share of the ${percent(budget)} error budget (objective ${percent(config.objective)}) not yet spent over the last ${config.sloPeriod}.`,
         'percentunit',
         `1 - (\n${ratio(inc([], config.sloPeriod, errors), inc([], config.sloPeriod))}\n) / (1 - ${config.objective})`,
-        [[null, 'red'], [0.25, 'orange'], [0.5, 'green']],
+        [
+          [null, 'red'],
+          [0.25, 'orange'],
+          [0.5, 'green'],
+        ],
       ),
     )
     .withPanel(
@@ -228,7 +267,11 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
         'Lowest remaining request count reported by any rate-limit window header (X-Ratelimit-Remaining-*, RateLimit-Remaining).',
         'short',
         `min(${series(METRICS.rateLimitRemaining, svc, host, tenant)})`,
-        [[null, 'red'], [2, 'orange'], [10, 'green']],
+        [
+          [null, 'red'],
+          [2, 'orange'],
+          [10, 'green'],
+        ],
       ),
     );
 
@@ -236,20 +279,43 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
   builder
     .withRow(new dashboard.RowBuilder('Traffic and status by endpoint'))
     .withPanel(
-      timeseries('Requests per second by endpoint', 'HTTP attempts per endpoint template, retries included.', 'reqps', 24).withTarget(
-        query(rate(byEndpoint), '{{url_template}}', 'A'),
-      ),
+      timeseries(
+        'Requests per second by endpoint',
+        'HTTP attempts per endpoint template, retries included.',
+        'reqps',
+        24,
+      ).withTarget(query(rate(byEndpoint), '{{url_template}}', 'A')),
     );
   const classes: Array<[string, string, string, string]> = [
-    ['2xx by endpoint', 'Successful responses per second.', `${LABELS.statusClass}="2xx"`, CLASS_COLORS['2xx'] ?? 'green'],
-    ['4xx (except 429) by endpoint', 'Client errors other than rate limiting: bad request, 401, 403, 404 ...', `${LABELS.statusClass}="4xx", ${LABELS.code}!="429"`, CLASS_COLORS['4xx'] ?? 'orange'],
-    ['429 by endpoint', 'Rate-limited responses per second (ZDX: 5/s and 30-180/min per tier, or a device threshold).', familyMatcher(config, '429'), COLOR_429],
+    [
+      '2xx by endpoint',
+      'Successful responses per second.',
+      `${LABELS.statusClass}="2xx"`,
+      CLASS_COLORS['2xx'] ?? 'green',
+    ],
+    [
+      '4xx (except 429) by endpoint',
+      'Client errors other than rate limiting: bad request, 401, 403, 404 ...',
+      `${LABELS.statusClass}="4xx", ${LABELS.code}!="429"`,
+      CLASS_COLORS['4xx'] ?? 'orange',
+    ],
+    [
+      '429 by endpoint',
+      'Rate-limited responses per second (ZDX: 5/s and 30-180/min per tier, or a device threshold).',
+      familyMatcher(config, '429'),
+      COLOR_429,
+    ],
     ['5xx by endpoint', 'Server errors per second.', familyMatcher(config, '5xx'), CLASS_COLORS['5xx'] ?? 'red'],
   ];
   for (const [title, description, matcher, color] of classes) {
     builder.withPanel(
       timeseries(title, description, 'reqps', 6)
-        .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true))
+        .legend(
+          new common.VizLegendOptionsBuilder()
+            .displayMode(common.LegendDisplayMode.List)
+            .placement(common.LegendPlacement.Bottom)
+            .showLegend(true),
+        )
         .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Shades).fixedColor(color))
         .withTarget(query(rate(byEndpoint, matcher), '{{url_template}}', 'A')),
     );
@@ -260,10 +326,19 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
   builder
     .withRow(new dashboard.RowBuilder('Failures'))
     .withPanel(
-      timeseries('429 and 5xx ratio by endpoint', 'Share of each endpoint\'s requests that got 429 or a 5xx response.', 'percentunit', 12)
+      timeseries(
+        '429 and 5xx ratio by endpoint',
+        "Share of each endpoint's requests that got 429 or a 5xx response.",
+        'percentunit',
+        12,
+      )
         .max(1)
-        .withTarget(query(ratio(rate(byEndpoint, familyMatcher(config, '429')), rate(byEndpoint)), '{{url_template}} 429', 'A'))
-        .withTarget(query(ratio(rate(byEndpoint, familyMatcher(config, '5xx')), rate(byEndpoint)), '{{url_template}} 5xx', 'B')),
+        .withTarget(
+          query(ratio(rate(byEndpoint, familyMatcher(config, '429')), rate(byEndpoint)), '{{url_template}} 429', 'A'),
+        )
+        .withTarget(
+          query(ratio(rate(byEndpoint, familyMatcher(config, '5xx')), rate(byEndpoint)), '{{url_template}} 5xx', 'B'),
+        ),
     )
     .withPanel(
       timeseries(
@@ -271,24 +346,42 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
         'Requests that got no response at all: connection refused or reset, DNS, TLS, timeout or abort (error_type).',
         'reqps',
         12,
-      ).withTarget(query(rate([LABELS.template, LABELS.errorType], `${LABELS.statusClass}="error"`), '{{url_template}} {{error_type}}', 'A')),
+      ).withTarget(
+        query(
+          rate([LABELS.template, LABELS.errorType], `${LABELS.statusClass}="error"`),
+          '{{url_template}} {{error_type}}',
+          'A',
+        ),
+      ),
     )
     .withPanel(
       new TableBuilder()
         .title('Top failing endpoints')
-        .description('Endpoints with failed requests (status >= 400 or no response) in the time range, most failures first.')
+        .description(
+          'Endpoints with failed requests (status >= 400 or no response) in the time range, most failures first.',
+        )
         .datasource(DS)
         .span(12)
         .height(9)
         .withTarget(instantTable(inc(byEndpoint, RANGE, failures), 'A'))
-        .withTarget(instantTable(`${inc(byEndpoint, RANGE)}\nand on (${LABELS.template})\n${inc(byEndpoint, RANGE, failures)}`, 'B'))
+        .withTarget(
+          instantTable(
+            `${inc(byEndpoint, RANGE)}\nand on (${LABELS.template})\n${inc(byEndpoint, RANGE, failures)}`,
+            'B',
+          ),
+        )
         .withTarget(instantTable(`${inc(byEndpoint, RANGE, failures)}\n/\n${inc(byEndpoint, RANGE)}`, 'C'))
         .withTransformation({ id: 'merge', options: {} })
         .withTransformation({
           id: 'organize',
           options: {
             excludeByName: { Time: true },
-            renameByName: { url_template: 'Endpoint', 'Value #A': 'Failures', 'Value #B': 'Requests', 'Value #C': 'Failure ratio' },
+            renameByName: {
+              url_template: 'Endpoint',
+              'Value #A': 'Failures',
+              'Value #B': 'Requests',
+              'Value #C': 'Failure ratio',
+            },
           },
         })
         .sortBy([sortDesc('Failures')])
@@ -297,7 +390,14 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
         .overrideByName('Failure ratio', [
           { id: 'unit', value: 'percentunit' },
           { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } },
-          { id: 'thresholds', value: thresholds([[null, 'green'], [0.01, 'orange'], [0.05, 'red']]).build() },
+          {
+            id: 'thresholds',
+            value: thresholds([
+              [null, 'green'],
+              [0.01, 'orange'],
+              [0.05, 'red'],
+            ]).build(),
+          },
         ]),
     )
     .withPanel(
@@ -386,13 +486,18 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
     .withPanel(
       timeseries(
         'Budget left per window',
-        'Share of each rate-limit window\'s budget still left (lowest remaining across replicas / limit), per ZDX host ' +
+        "Share of each rate-limit window's budget still left (lowest remaining across replicas / limit), per ZDX host " +
           `and tenant. The dashed line is the budget-low alert (${percent(b.usedRatio)} used).`,
         'percentunit',
         12,
       )
         .max(1)
-        .thresholds(thresholds([[null, 'red'], [round(1 - b.usedRatio), 'green']]))
+        .thresholds(
+          thresholds([
+            [null, 'red'],
+            [round(1 - b.usedRatio), 'green'],
+          ]),
+        )
         .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
         .withTarget(query(`${remainingMin}\n/\n(${limitMax} > 0)`, budgetLegend, 'A')),
     )
@@ -422,14 +527,25 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
       ).withTarget(query(remainingMin, budgetLegend, 'A')),
     )
     .withPanel(
-      timeseries('429 by tenant', 'Rate-limited responses per second per tenant and ZDX host (one line without tenants).', 'reqps', 8)
+      timeseries(
+        '429 by tenant',
+        'Rate-limited responses per second per tenant and ZDX host (one line without tenants).',
+        'reqps',
+        8,
+      )
         .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Shades).fixedColor(COLOR_429))
-        .withTarget(query(rate([LABELS.tenant, LABELS.host], familyMatcher(config, '429')), '{{zdx_tenant}} {{server_address}}', 'A')),
+        .withTarget(
+          query(
+            rate([LABELS.tenant, LABELS.host], familyMatcher(config, '429')),
+            '{{zdx_tenant}} {{server_address}}',
+            'A',
+          ),
+        ),
     )
     .withPanel(
       new TableBuilder()
         .title('Budget by tenant')
-        .description('Each tenant\'s budgets now: remaining (lowest across replicas), limit and share used.')
+        .description("Each tenant's budgets now: remaining (lowest across replicas), limit and share used.")
         .datasource(DS)
         .span(8)
         .height(8)
@@ -456,13 +572,18 @@ export function buildDashboard(config: ZdxDeployConfig, catalog: readonly Status
         .overrideByName('Used', [
           { id: 'unit', value: 'percentunit' },
           { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } },
-          { id: 'thresholds', value: thresholds([[null, 'green'], [0.5, 'orange'], [b.usedRatio, 'red']]).build() },
+          {
+            id: 'thresholds',
+            value: thresholds([
+              [null, 'green'],
+              [0.5, 'orange'],
+              [b.usedRatio, 'red'],
+            ]).build(),
+          },
         ]),
     );
 
-  builder
-    .withRow(new dashboard.RowBuilder('Error budget'))
-    .withPanel(burnPanel.span(24));
+  builder.withRow(new dashboard.RowBuilder('Error budget')).withPanel(burnPanel.span(24));
 
   return builder.build();
 }

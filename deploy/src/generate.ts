@@ -23,7 +23,9 @@ async function loadCatalog(): Promise<readonly StatusCatalogEntry[]> {
     if (!Array.isArray(pkg.ZDX_STATUS_CODES)) throw new Error('zdx-otel does not export ZDX_STATUS_CODES');
     return pkg.ZDX_STATUS_CODES;
   } catch (error) {
-    throw new Error(`cannot load the status catalog from the built package (run \`npm run build\` first): ${(error as Error).message}`);
+    throw new Error(
+      `cannot load the status catalog from the built package (run \`npm run build\` first): ${(error as Error).message}`,
+    );
   }
 }
 

@@ -20,12 +20,18 @@ type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
  * contract (src/core/contract.ts): what the library emits is what the rules may use.
  */
 export const CONTRACT: { metrics: Record<string, readonly string[]>; values: Record<string, readonly string[]> } = {
-  metrics: Object.fromEntries(CONTRACT_METRICS.flatMap((metric) => metric.prometheus.map((series) => [
-    series,
-    [...metric.attributes.map(prometheusLabel), ...(series.endsWith('_bucket') ? ['le'] : [])],
-  ]))),
+  metrics: Object.fromEntries(
+    CONTRACT_METRICS.flatMap((metric) =>
+      metric.prometheus.map((series) => [
+        series,
+        [...metric.attributes.map(prometheusLabel), ...(series.endsWith('_bucket') ? ['le'] : [])],
+      ]),
+    ),
+  ),
   // Closed value sets; matchers on these labels may only name these values.
-  values: Object.fromEntries(Object.entries(ATTRIBUTE_VALUES).map(([attribute, values]) => [prometheusLabel(attribute), values])),
+  values: Object.fromEntries(
+    Object.entries(ATTRIBUTE_VALUES).map(([attribute, values]) => [prometheusLabel(attribute), values]),
+  ),
 };
 
 /** What one expression uses. */
@@ -47,7 +53,9 @@ function text(src: string, node: SyntaxNode): string {
 /** Unquotes a PromQL string literal ("..." or '...' with Go escapes, or `...` raw). */
 function unquote(literal: string): string {
   if (literal.startsWith('`')) return literal.slice(1, -1);
-  return literal.slice(1, -1).replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', '\\': '\\', '"': '"', "'": "'" })[c] ?? `\\${c}`);
+  return literal
+    .slice(1, -1)
+    .replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', '\\': '\\', '"': '"', "'": "'" })[c] ?? `\\${c}`);
 }
 
 export function analyzePromql(src: string): PromqlUse {
@@ -70,7 +78,8 @@ export function analyzePromql(src: string): PromqlUse {
               const label = m.getChild('LabelName');
               const op = m.getChild('MatchOp');
               const value = m.getChild('StringLiteral');
-              if (label && op && value) matchers.push({ label: text(src, label), op: text(src, op), value: unquote(text(src, value)) });
+              if (label && op && value)
+                matchers.push({ label: text(src, label), op: text(src, op), value: unquote(text(src, value)) });
             } else if (m.name === 'QuotedLabelMatcher' || m.name === 'QuotedLabelName') {
               // UTF-8 label names: the library never emits them.
               matchers.push({ label: text(src, m), op: '?', value: '' });
@@ -151,7 +160,8 @@ export function dashboardExpressions(json: DashboardJson): Expression[] {
   const panels = (json.panels ?? []).flatMap((p) => [p, ...((p.panels ?? []) as typeof json.panels & object)]);
   for (const p of panels) {
     for (const t of p.targets ?? []) {
-      if (typeof t.expr === 'string') out.push({ where: `dashboard panel "${p.title ?? ''}" ${t.refId ?? ''}`, expr: substituteGrafana(t.expr) });
+      if (typeof t.expr === 'string')
+        out.push({ where: `dashboard panel "${p.title ?? ''}" ${t.refId ?? ''}`, expr: substituteGrafana(t.expr) });
     }
   }
   return out;
@@ -202,7 +212,8 @@ export function contractProblems(e: Expression, options: ContractOptions): strin
       const values = CONTRACT.values[m.label];
       if (values && (m.op === '=' || m.op === '=~')) {
         const wanted = m.op === '=' ? [m.value] : m.value.split('|');
-        for (const v of wanted) if (!values.includes(v)) say(`${m.label}=${JSON.stringify(v)} is not a value the library emits`);
+        for (const v of wanted)
+          if (!values.includes(v)) say(`${m.label}=${JSON.stringify(v)} is not a value the library emits`);
       }
       if (m.label === LABELS.code && (m.op === '=' || m.op === '!=') && !/^[1-5]\d\d$/.test(m.value)) {
         say(`${m.label} value ${JSON.stringify(m.value)} is not a status code`);

@@ -49,7 +49,12 @@ export function rateRecord(config: ZdxDeployConfig, level: Level, family: Family
 }
 
 /** Name of a recorded ratio, e.g. `server_address:zdx_api_requests_errors_per_requests:ratio_rate1h`. */
-export function ratioRecord(config: ZdxDeployConfig, level: Level, family: Exclude<Family, 'requests'>, window: string): string {
+export function ratioRecord(
+  config: ZdxDeployConfig,
+  level: Level,
+  family: Exclude<Family, 'requests'>,
+  window: string,
+): string {
   return `${levelPrefix(config, level)}:zdx_api_requests_${family}_per_requests:ratio_rate${window}`;
 }
 
@@ -181,9 +186,15 @@ export function recordingRuleGroups(config: ZdxDeployConfig): RuleGroup<Recordin
   return [
     // The 5xx-only series feed the per-endpoint 5xx alert, which looks at the short window only.
     group('zdx-api.rules.url_template', 'url_template', (w) =>
-      w === config.rateWindow ? [rateRule(config, 'url_template', '5xx', w), ratioRule(config, 'url_template', '5xx', w)] : [],
+      w === config.rateWindow
+        ? [rateRule(config, 'url_template', '5xx', w), ratioRule(config, 'url_template', '5xx', w)]
+        : [],
     ),
     group('zdx-api.rules.server_address', 'server_address', () => []),
-    { name: 'zdx-api.rules.rate_limit', ...(config.ruleInterval ? { interval: config.ruleInterval } : {}), rules: budgetRules(config) },
+    {
+      name: 'zdx-api.rules.rate_limit',
+      ...(config.ruleInterval ? { interval: config.ruleInterval } : {}),
+      rules: budgetRules(config),
+    },
   ];
 }

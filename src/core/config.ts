@@ -52,7 +52,8 @@ export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.
   const keysVar = fromEnv('ZDX_OTEL_REDACTED_QUERY_KEYS');
   const redactedQueryKeys = options.redactedQueryKeys ?? (keysVar ? splitList(keysVar) : []);
   // A variable that names no key (",,") or a key no query can hold ("a b", "k=v") is a mistake, not a choice.
-  const badVar = keysVar !== undefined && (redactedQueryKeys.length === 0 || redactedQueryKeys.some((k) => /[\s=&#?]/.test(k)));
+  const badVar =
+    keysVar !== undefined && (redactedQueryKeys.length === 0 || redactedQueryKeys.some((k) => /[\s=&#?]/.test(k)));
   if (badVar || !Array.isArray(redactedQueryKeys) || redactedQueryKeys.some((k) => typeof k !== 'string' || k === '')) {
     throw new ZdxConfigError(
       options.redactedQueryKeys ? 'redactedQueryKeys' : 'ZDX_OTEL_REDACTED_QUERY_KEYS',
@@ -63,21 +64,33 @@ export function resolveOptions(options: ZdxOtelOptions = {}, env: Env = process.
   return {
     extraHosts: Object.freeze([...extraHosts]),
     maxUnknownTemplates: integerOption(
-      options.maxUnknownTemplates, 'maxUnknownTemplates',
-      fromEnv('ZDX_OTEL_MAX_UNKNOWN_TEMPLATES'), 'ZDX_OTEL_MAX_UNKNOWN_TEMPLATES',
-      DEFAULT_MAX_UNKNOWN_TEMPLATES, 0, 10_000,
+      options.maxUnknownTemplates,
+      'maxUnknownTemplates',
+      fromEnv('ZDX_OTEL_MAX_UNKNOWN_TEMPLATES'),
+      'ZDX_OTEL_MAX_UNKNOWN_TEMPLATES',
+      DEFAULT_MAX_UNKNOWN_TEMPLATES,
+      0,
+      10_000,
     ),
     redactedQueryKeys: Object.freeze([...redactedQueryKeys]),
     durationBuckets: bucketsOption(options.durationBuckets, fromEnv('ZDX_OTEL_DURATION_BUCKETS')),
     cardinalityLimit: integerOption(
-      options.cardinalityLimit, 'cardinalityLimit',
-      fromEnv('ZDX_OTEL_CARDINALITY_LIMIT'), 'ZDX_OTEL_CARDINALITY_LIMIT',
-      DEFAULT_CARDINALITY_LIMIT, 1, 1_000_000,
+      options.cardinalityLimit,
+      'cardinalityLimit',
+      fromEnv('ZDX_OTEL_CARDINALITY_LIMIT'),
+      'ZDX_OTEL_CARDINALITY_LIMIT',
+      DEFAULT_CARDINALITY_LIMIT,
+      1,
+      1_000_000,
     ),
     maxTenants: integerOption(
-      options.maxTenants, 'maxTenants',
-      fromEnv('ZDX_OTEL_MAX_TENANTS'), 'ZDX_OTEL_MAX_TENANTS',
-      DEFAULT_MAX_TENANTS, 0, 1_000,
+      options.maxTenants,
+      'maxTenants',
+      fromEnv('ZDX_OTEL_MAX_TENANTS'),
+      'ZDX_OTEL_MAX_TENANTS',
+      DEFAULT_MAX_TENANTS,
+      0,
+      1_000,
     ),
   };
 }
@@ -94,19 +107,29 @@ export function withResolvedOptions(options: ZdxOtelOptions, resolved: ResolvedO
 }
 
 function splitList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function integerOption(
-  value: number | undefined, name: string,
-  raw: string | undefined, envName: string,
-  fallback: number, min: number, max: number,
+  value: number | undefined,
+  name: string,
+  raw: string | undefined,
+  envName: string,
+  fallback: number,
+  min: number,
+  max: number,
 ): number {
   const source = value !== undefined ? name : envName;
   // Plain digits only from the environment: Number() would also take "0x10", "1e2" and "0b1".
   const n = value !== undefined ? value : raw !== undefined ? (/^\d+$/.test(raw) ? Number(raw) : NaN) : fallback;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ZdxConfigError(source, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value ?? raw)}`);
+    throw new ZdxConfigError(
+      source,
+      `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value ?? raw)}`,
+    );
   }
   return n;
 }
@@ -114,9 +137,13 @@ function integerOption(
 function bucketsOption(value: readonly number[] | undefined, raw: string | undefined): readonly number[] {
   if (value === undefined && raw === undefined) return DEFAULT_DURATION_BUCKETS;
   const source = value !== undefined ? 'durationBuckets' : 'ZDX_OTEL_DURATION_BUCKETS';
-  const buckets = value !== undefined ? [...value] : splitList(raw ?? '').map((b) => (/^\d+(\.\d+)?$/.test(b) ? Number(b) : NaN));
-  const ok = buckets.length > 0 && buckets.every((b, i) =>
-    typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (buckets[i - 1] as number)));
+  const buckets =
+    value !== undefined ? [...value] : splitList(raw ?? '').map((b) => (/^\d+(\.\d+)?$/.test(b) ? Number(b) : NaN));
+  const ok =
+    buckets.length > 0 &&
+    buckets.every(
+      (b, i) => typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (buckets[i - 1] as number)),
+    );
   if (!ok) {
     throw new ZdxConfigError(source, 'expected increasing positive numbers of seconds, e.g. "0.1,0.5,1,5,30"');
   }

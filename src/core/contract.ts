@@ -57,7 +57,17 @@ export const METRIC_ZDX_API_RATE_LIMIT_LIMIT = 'zdx.api.rate_limit.limit';
 
 /** `http.request.method` values: the methods recorded as they are; anything else becomes `_OTHER`. */
 export const HTTP_METHODS: readonly string[] = Object.freeze([
-  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY', '_OTHER',
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'OPTIONS',
+  'TRACE',
+  'CONNECT',
+  'QUERY',
+  '_OTHER',
 ]);
 
 /** `zdx.status_class` values: the status range, `unknown` for an invalid code, `error` when no response came. */
@@ -118,7 +128,8 @@ export const METRICS: readonly MetricDefinition[] = Object.freeze([
     name: METRIC_ZDX_API_REQUEST_DURATION,
     instrument: 'histogram',
     unit: 's',
-    description: 'Duration of HTTP attempts to the ZDX API, from request start to the end of the response body or the error.',
+    description:
+      'Duration of HTTP attempts to the ZDX API, from request start to the end of the response body or the error.',
     attributes: REQUEST_METRIC_ATTRIBUTES,
     prometheus: [
       'zdx_api_request_duration_seconds_bucket',

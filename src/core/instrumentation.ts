@@ -47,7 +47,9 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
       ...describe(METRIC_ZDX_API_REQUESTS),
       valueType: ValueType.INT,
     });
-    requests.addCallback((result) => this._series?.forEach((series) => result.observe(series.count, series.attributes)));
+    requests.addCallback((result) =>
+      this._series?.forEach((series) => result.observe(series.count, series.attributes)),
+    );
     this._duration = this.meter.createHistogram(METRIC_ZDX_API_REQUEST_DURATION, {
       ...describe(METRIC_ZDX_API_REQUEST_DURATION),
       valueType: ValueType.DOUBLE,
@@ -62,9 +64,14 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
       ...describe(METRIC_ZDX_API_RATE_LIMIT_LIMIT),
       valueType: ValueType.INT,
     });
-    this.meter.addBatchObservableCallback((observer) => {
-      this._budgets?.forEach((kind, value, attributes) => observer.observe(kind === 'limit' ? limit : remaining, value, attributes));
-    }, [remaining, limit]);
+    this.meter.addBatchObservableCallback(
+      (observer) => {
+        this._budgets?.forEach((kind, value, attributes) =>
+          observer.observe(kind === 'limit' ? limit : remaining, value, attributes),
+        );
+      },
+      [remaining, limit],
+    );
   }
 
   override setConfig(config: ZdxOtelOptions = {}): void {
@@ -87,11 +94,19 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
     const options = this.options();
     this._series ??= new SeriesCache(options.cardinalityLimit);
     this._budgets ??= new RateLimitBudgets(options.cardinalityLimit);
-    const router = new TemplateRouter({ extraHosts: options.extraHosts, maxUnknownTemplates: options.maxUnknownTemplates });
-    this._observer = new RequestObserver(router, sharedSpanRegistry(), {
-      onResponse: (record) => this.recordResponse(record),
-      onEnd: (record) => this.recordEnd(record),
-    }, new TenantBudget(options.maxTenants));
+    const router = new TemplateRouter({
+      extraHosts: options.extraHosts,
+      maxUnknownTemplates: options.maxUnknownTemplates,
+    });
+    this._observer = new RequestObserver(
+      router,
+      sharedSpanRegistry(),
+      {
+        onResponse: (record) => this.recordResponse(record),
+        onEnd: (record) => this.recordEnd(record),
+      },
+      new TenantBudget(options.maxTenants),
+    );
     this._observer.subscribe();
   }
 

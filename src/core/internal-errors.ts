@@ -10,6 +10,8 @@ let reported = false;
 export function internalError(where: string, error: unknown): void {
   if (reported) return;
   reported = true;
-  diag.warn(`zdx-otel: internal error in ${where}; telemetry for this request is incomplete. `
-    + `Further internal errors are not reported. ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  diag.warn(
+    `zdx-otel: internal error in ${where}; telemetry for this request is incomplete. ` +
+      `Further internal errors are not reported. ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
 }

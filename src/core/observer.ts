@@ -117,11 +117,13 @@ export class RequestObserver {
       if (!this.httpCreatedSeen) this.onHttpStart(m.request);
     });
     this.on('http.client.response.finish', (m: { request: object; response: HttpIncomingMessage }) =>
-      this.onHttpResponse(m.request, m.response));
+      this.onHttpResponse(m.request, m.response),
+    );
     this.on('http.client.request.error', (m: { request: object; error: unknown }) => this.fail(m.request, m.error));
     this.on('undici:request:create', (m: { request: UndiciRequest }) => this.onUndiciCreate(m.request));
     this.on('undici:request:headers', (m: { request: UndiciRequest; response: UndiciResponse }) =>
-      this.onUndiciHeaders(m.request, m.response));
+      this.onUndiciHeaders(m.request, m.response),
+    );
     this.on('undici:request:trailers', (m: { request: object }) => this.finish(m.request));
     this.on('undici:request:error', (m: { request: UndiciRequest; error: unknown }) => this.fail(m.request, m.error));
     this.handover.attach();
@@ -156,7 +158,13 @@ export class RequestObserver {
     this.subscriptions.push([name, fn]);
   }
 
-  private start(request: object, hostname: string, port: number | undefined, path: string, method: string | undefined): RequestRecord | undefined {
+  private start(
+    request: object,
+    hostname: string,
+    port: number | undefined,
+    path: string,
+    method: string | undefined,
+  ): RequestRecord | undefined {
     const template = this.router.route(hostname, port, path);
     if (template === undefined) return undefined;
     // Read synchronously at request start: both channels publish it in the caller's own context.
@@ -182,12 +190,19 @@ export class RequestObserver {
 
   private onHttpStart(request: HttpClientRequest): void {
     if (typeof request.host !== 'string' || typeof request.path !== 'string') return;
-    const record = this.start(request, request.host, portOfHostHeader(request.getHeader?.('host')), request.path, request.method);
+    const record = this.start(
+      request,
+      request.host,
+      portOfHostHeader(request.getHeader?.('host')),
+      request.path,
+      request.method,
+    );
     if (!record) return;
     // instrumentation-http creates the request inside its client span's context, and `request.created`
     // is published from the constructor: the active span is this request's own, whatever the propagator.
     const active = trace.getActiveSpan() as (Span & { kind?: unknown }) | undefined;
-    if (active?.isRecording() && active.kind === SpanKind.CLIENT) this.registry.put(active.spanContext().spanId, record);
+    if (active?.isRecording() && active.kind === SpanKind.CLIENT)
+      this.registry.put(active.spanContext().spanId, record);
     request.on('close', this.onRequestClose);
   }
 
@@ -227,9 +242,12 @@ export class RequestObserver {
     this.respond(record, response.statusCode, picked);
   }
 
-
   /** `picked`: the response's rate-limit headers by lower-case name, undefined when it has none (the usual case). */
-  private respond(record: RequestRecord, statusCode: number | undefined, picked: Record<string, string> | undefined): void {
+  private respond(
+    record: RequestRecord,
+    statusCode: number | undefined,
+    picked: Record<string, string> | undefined,
+  ): void {
     // A 1xx interim response is not the attempt's status; only the final one counts (once).
     if (record.counted) return;
     record.statusCode = statusCode;
@@ -247,7 +265,8 @@ export class RequestObserver {
     if (!record || record.ended) return;
     // A reason that is not an error object is an abort with a reason: undici publishes the string
     // "Response object has been garbage collected" when a fetch body nobody read is collected.
-    record.errorType ??= errorType(error) ?? (typeof error === 'object' && error !== null ? ERROR_TYPE_VALUE_OTHER : 'AbortError');
+    record.errorType ??=
+      errorType(error) ?? (typeof error === 'object' && error !== null ? ERROR_TYPE_VALUE_OTHER : 'AbortError');
     this.end(record);
   }
 

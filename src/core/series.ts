@@ -186,7 +186,10 @@ export class RateLimitBudgets {
     }
     let values = windows.get(window);
     if (values === undefined) {
-      const attributes: Attributes = { [ATTR_SERVER_ADDRESS]: record.serverAddress, [ATTR_ZDX_RATE_LIMIT_WINDOW]: window };
+      const attributes: Attributes = {
+        [ATTR_SERVER_ADDRESS]: record.serverAddress,
+        [ATTR_ZDX_RATE_LIMIT_WINDOW]: window,
+      };
       if (record.tenant !== undefined) attributes[ATTR_ZDX_TENANT] = record.tenant;
       values = { attributes: Object.freeze(attributes), limit: undefined, remaining: undefined };
       windows.set(window, values);

@@ -45,7 +45,8 @@ interface StatusAttributes {
 const MAX_CACHED_STATUSES = 1000;
 
 // Captured header attributes (only present if a user turned header capture on) that carry credentials.
-const SECRET_HEADER_ATTRIBUTE = /^http\.(?:request|response)\.header\.(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-partner-id|.*token.*|.*secret.*)$/;
+const SECRET_HEADER_ATTRIBUTE =
+  /^http\.(?:request|response)\.header\.(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-partner-id|.*token.*|.*secret.*)$/;
 
 /**
  * Completes the CLIENT spans that `@opentelemetry/instrumentation-http` and `-undici` make for ZDX calls,
@@ -65,7 +66,10 @@ export class ZdxSpanProcessor implements SpanProcessor {
 
   constructor(options: ZdxOtelOptions = {}) {
     const resolved = resolveOptions(options);
-    this.router = new TemplateRouter({ extraHosts: resolved.extraHosts, maxUnknownTemplates: resolved.maxUnknownTemplates });
+    this.router = new TemplateRouter({
+      extraHosts: resolved.extraHosts,
+      maxUnknownTemplates: resolved.maxUnknownTemplates,
+    });
     this.redactor = compileRedactor(resolved.redactedQueryKeys);
     this.handover.processors++;
   }

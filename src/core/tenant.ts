@@ -46,7 +46,9 @@ function normalizeTenant(tenant: unknown): string {
   if (typeof tenant === 'string' && TENANT_PATTERN.test(tenant)) return tenant;
   if (!warned) {
     warned = true;
-    diag.warn('zdx-otel: withZdxTenant() got a name that is not [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; such calls are labelled _OTHER');
+    diag.warn(
+      'zdx-otel: withZdxTenant() got a name that is not [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; such calls are labelled _OTHER',
+    );
   }
   return ERROR_TYPE_VALUE_OTHER;
 }

@@ -13,7 +13,12 @@ export interface ExportConfig {
   readonly prometheusPort: number;
   readonly traceExporters: ReadonlyArray<'otlp' | 'console'>;
   readonly tracesProtocol: OtlpProtocol;
-  readonly batch: { scheduledDelayMillis?: number; exportTimeoutMillis?: number; maxQueueSize?: number; maxExportBatchSize?: number };
+  readonly batch: {
+    scheduledDelayMillis?: number;
+    exportTimeoutMillis?: number;
+    maxQueueSize?: number;
+    maxExportBatchSize?: number;
+  };
   readonly shutdownTimeoutMillis: number;
   /** Per-export timeout of the OTLP metric exporter, retries included (see `otlpTimeout`). */
   readonly metricsOtlpTimeoutMillis: number;
@@ -34,8 +39,12 @@ const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'xray
 const WHOLE = /^\d+$/;
 const DECIMAL = /^\d+(\.\d+)?$/;
 const SAMPLERS = [
-  'always_on', 'always_off', 'traceidratio',
-  'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio',
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
 ];
 
 export function exportConfigFromEnv(env: Env = process.env, shutdownTimeoutMillis?: number): ExportConfig {
@@ -44,37 +53,64 @@ export function exportConfigFromEnv(env: Env = process.env, shutdownTimeoutMilli
     return value === undefined || value === '' ? undefined : value;
   };
 
-  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+  for (const name of [
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  ]) {
     const value = get(name);
     // The value is never echoed: endpoints carry user:password or a token in the query often enough.
     if (value !== undefined && !isHttpUrl(value)) {
-      throw new ZdxConfigError(name, 'expected an http:// or https:// URL such as http://localhost:4318 '
-        + '(the value is not shown, as it may hold credentials)');
+      throw new ZdxConfigError(
+        name,
+        'expected an http:// or https:// URL such as http://localhost:4318 ' +
+          '(the value is not shown, as it may hold credentials)',
+      );
     }
   }
-  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+  for (const name of [
+    'OTEL_EXPORTER_OTLP_HEADERS',
+    'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
+    'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  ]) {
     const bad = badKeyValueEntry(get(name));
     if (bad !== undefined) {
-      throw new ZdxConfigError(name, `entry ${bad} is not key=value; expected e.g. "api-key=...,x-tenant=..." (values are not shown)`);
+      throw new ZdxConfigError(
+        name,
+        `entry ${bad} is not key=value; expected e.g. "api-key=...,x-tenant=..." (values are not shown)`,
+      );
     }
   }
   const badAttribute = badKeyValueEntry(get('OTEL_RESOURCE_ATTRIBUTES'));
   if (badAttribute !== undefined) {
-    throw new ZdxConfigError('OTEL_RESOURCE_ATTRIBUTES', `entry ${badAttribute} is not key=value; expected e.g. "deployment.environment=prod,team=it"`);
+    throw new ZdxConfigError(
+      'OTEL_RESOURCE_ATTRIBUTES',
+      `entry ${badAttribute} is not key=value; expected e.g. "deployment.environment=prod,team=it"`,
+    );
   }
-  for (const name of ['OTEL_EXPORTER_OTLP_COMPRESSION', 'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION']) {
+  for (const name of [
+    'OTEL_EXPORTER_OTLP_COMPRESSION',
+    'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION',
+    'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION',
+  ]) {
     oneOf(get, name, COMPRESSIONS);
   }
   oneOf(get, 'OTEL_LOG_LEVEL', LOG_LEVELS);
   const propagators = get('OTEL_PROPAGATORS');
   for (const p of propagators === undefined ? [] : propagators.split(',').map((s) => s.trim().toLowerCase())) {
     if (!PROPAGATORS.includes(p)) {
-      throw new ZdxConfigError('OTEL_PROPAGATORS', `${JSON.stringify(p)} is not supported; use ${PROPAGATORS.join(', ')} (comma-separated)`);
+      throw new ZdxConfigError(
+        'OTEL_PROPAGATORS',
+        `${JSON.stringify(p)} is not supported; use ${PROPAGATORS.join(', ')} (comma-separated)`,
+      );
     }
   }
   const prometheusHost = get('OTEL_EXPORTER_PROMETHEUS_HOST');
   if (prometheusHost !== undefined && !/^[\w.:[\]-]+$/.test(prometheusHost)) {
-    throw new ZdxConfigError('OTEL_EXPORTER_PROMETHEUS_HOST', `expected a host name or IP address such as 0.0.0.0, got ${JSON.stringify(prometheusHost)}`);
+    throw new ZdxConfigError(
+      'OTEL_EXPORTER_PROMETHEUS_HOST',
+      `expected a host name or IP address such as 0.0.0.0, got ${JSON.stringify(prometheusHost)}`,
+    );
   }
   oneOf(get, 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', TEMPORALITIES);
   oneOf(get, 'OTEL_TRACES_SAMPLER', SAMPLERS);
@@ -83,14 +119,22 @@ export function exportConfigFromEnv(env: Env = process.env, shutdownTimeoutMilli
     // Checked whatever the sampler: only the ratio samplers read it, but junk is junk either way.
     const ratio = DECIMAL.test(samplerArg) ? Number(samplerArg) : NaN;
     if (!(ratio >= 0 && ratio <= 1)) {
-      throw new ZdxConfigError('OTEL_TRACES_SAMPLER_ARG', `expected a sampling ratio from 0 to 1, got ${JSON.stringify(samplerArg)}`);
+      throw new ZdxConfigError(
+        'OTEL_TRACES_SAMPLER_ARG',
+        `expected a sampling ratio from 0 to 1, got ${JSON.stringify(samplerArg)}`,
+      );
     }
   }
 
   const metricIntervalMillis = millis(get, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
-  if (shutdownTimeoutMillis !== undefined
-    && !(Number.isInteger(shutdownTimeoutMillis) && shutdownTimeoutMillis >= 1 && shutdownTimeoutMillis <= 2_147_483_647)) {
-    throw new ZdxConfigError('shutdownTimeoutMillis', `expected a whole number of milliseconds from 1 to 2147483647, got ${String(shutdownTimeoutMillis)}`);
+  if (
+    shutdownTimeoutMillis !== undefined &&
+    !(Number.isInteger(shutdownTimeoutMillis) && shutdownTimeoutMillis >= 1 && shutdownTimeoutMillis <= 2_147_483_647)
+  ) {
+    throw new ZdxConfigError(
+      'shutdownTimeoutMillis',
+      `expected a whole number of milliseconds from 1 to 2147483647, got ${String(shutdownTimeoutMillis)}`,
+    );
   }
   const shutdown = shutdownTimeoutMillis ?? millis(get, 'ZDX_OTEL_SHUTDOWN_TIMEOUT', 5_000);
   const otlpTimeout = millis(get, 'OTEL_EXPORTER_OTLP_TIMEOUT', 10_000);
@@ -150,21 +194,35 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-function exporterList<T extends string>(get: (n: string) => string | undefined, name: string, supported: readonly T[]): T[] {
+function exporterList<T extends string>(
+  get: (n: string) => string | undefined,
+  name: string,
+  supported: readonly T[],
+): T[] {
   const raw = get(name);
   // Unset means the specification's default: OTLP.
-  const names = raw === undefined ? ['otlp'] : raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const names =
+    raw === undefined
+      ? ['otlp']
+      : raw
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter((s) => s !== '');
   // ",," names no exporter at all: turning the signal off takes an explicit "none".
   if (names.length === 0) {
     throw new ZdxConfigError(name, `names no exporter; use ${[...supported, 'none'].join(', ')} (comma-separated)`);
   }
   if (names.includes('none')) {
-    if (names.length > 1) throw new ZdxConfigError(name, `"none" cannot be combined with other exporters, got ${JSON.stringify(raw)}`);
+    if (names.length > 1)
+      throw new ZdxConfigError(name, `"none" cannot be combined with other exporters, got ${JSON.stringify(raw)}`);
     return [];
   }
   for (const n of names) {
     if (!(supported as readonly string[]).includes(n)) {
-      throw new ZdxConfigError(name, `${JSON.stringify(n)} is not supported; use ${[...supported, 'none'].join(', ')} (comma-separated)`);
+      throw new ZdxConfigError(
+        name,
+        `${JSON.stringify(n)} is not supported; use ${[...supported, 'none'].join(', ')} (comma-separated)`,
+      );
     }
   }
   return [...new Set(names)] as T[];
@@ -175,7 +233,10 @@ function protocol(get: (n: string) => string | undefined, signalName: string): O
   // zdx-otel's default is http/json (the SDK's own default is http/protobuf); both reach any OTLP/HTTP receiver.
   const value = (get(name) ?? 'http/json').toLowerCase() as OtlpProtocol;
   if (!PROTOCOLS.includes(value)) {
-    throw new ZdxConfigError(name, `${JSON.stringify(get(name))} is not supported; use http/json or http/protobuf (OTLP over gRPC is not bundled)`);
+    throw new ZdxConfigError(
+      name,
+      `${JSON.stringify(get(name))} is not supported; use http/json or http/protobuf (OTLP over gRPC is not bundled)`,
+    );
   }
   return value;
 }
@@ -188,7 +249,13 @@ function optionalInteger(get: (n: string) => string | undefined, name: string, m
   return get(name) === undefined ? undefined : integer(get, name, 0, min, 2_147_483_647);
 }
 
-function integer(get: (n: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
+function integer(
+  get: (n: string) => string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = get(name);
   if (raw === undefined) return fallback;
   const n = WHOLE.test(raw) ? Number(raw) : NaN;
@@ -208,7 +275,8 @@ export function sdkDisabled(env: Env = process.env): { disabled: boolean; warnin
   if (value === '' || /^false$/i.test(value)) return { disabled: false };
   return {
     disabled: false,
-    warning: `zdx-otel: OTEL_SDK_DISABLED=${JSON.stringify(value)} is neither true nor false; as the OpenTelemetry `
-      + 'specification requires, only "true" disables, so telemetry stays on. Set OTEL_SDK_DISABLED=true to turn it off.',
+    warning:
+      `zdx-otel: OTEL_SDK_DISABLED=${JSON.stringify(value)} is neither true nor false; as the OpenTelemetry ` +
+      'specification requires, only "true" disables, so telemetry stays on. Set OTEL_SDK_DISABLED=true to turn it off.',
   };
 }

@@ -26,8 +26,10 @@ export function tracingScope(option: TracingScope | undefined, env: Env = proces
   const raw = option ?? env.ZDX_OTEL_TRACING?.trim().toLowerCase();
   if (raw === undefined || raw === '') return 'all';
   if (!(SCOPES as readonly string[]).includes(raw)) {
-    throw new ZdxConfigError(option !== undefined ? 'tracing' : 'ZDX_OTEL_TRACING',
-      `expected all, http or zdx, got ${JSON.stringify(raw)}`);
+    throw new ZdxConfigError(
+      option !== undefined ? 'tracing' : 'ZDX_OTEL_TRACING',
+      `expected all, http or zdx, got ${JSON.stringify(raw)}`,
+    );
   }
   return raw as TracingScope;
 }
@@ -37,11 +39,15 @@ export function tracingScope(option: TracingScope | undefined, env: Env = proces
  * Prometheus endpoint), whose scrapes must not become SERVER spans.
  */
 export function traceInstrumentations(
-  scope: TracingScope, extraHosts: readonly string[], ignoredServerPorts: () => readonly number[], env: Env = process.env,
+  scope: TracingScope,
+  extraHosts: readonly string[],
+  ignoredServerPorts: () => readonly number[],
+  env: Env = process.env,
 ): Instrumentation[] {
-  const http: HttpInstrumentationConfig = scope === 'zdx'
-    ? { disableIncomingRequestInstrumentation: true, ignoreOutgoingRequestHook: notZdxHttp(extraHosts) }
-    : { ignoreIncomingRequestHook: (request) => ignoredServerPorts().includes(request.socket?.localPort ?? -1) };
+  const http: HttpInstrumentationConfig =
+    scope === 'zdx'
+      ? { disableIncomingRequestInstrumentation: true, ignoreOutgoingRequestHook: notZdxHttp(extraHosts) }
+      : { ignoreIncomingRequestHook: (request) => ignoredServerPorts().includes(request.socket?.localPort ?? -1) };
   const undici: UndiciInstrumentationConfig = scope === 'zdx' ? { ignoreRequestHook: notZdxUndici(extraHosts) } : {};
   return [
     ...(enabledByEnv('http', env) ? [new HttpInstrumentation(http)] : []),
@@ -56,7 +62,11 @@ export function traceInstrumentations(
  * zdx-otel's own http and undici instrumentations too, so the variables mean the same with either register.
  */
 function enabledByEnv(name: string, env: Env): boolean {
-  const list = (variable: string) => (env[variable] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = (variable: string) =>
+    (env[variable] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   if (list('OTEL_NODE_DISABLED_INSTRUMENTATIONS').includes(name)) return false;
   const enabled = list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
   return enabled.length === 0 || enabled.includes(name);
@@ -85,8 +95,10 @@ function autoInstrumentations(): Instrumentation[] {
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`zdx-otel: ${AUTO} is installed but could not be loaded (${reason}); tracing continues`
-        + ' with zdx-otel\'s http and undici instrumentations only (ZDX_OTEL_TRACING=http skips it).\n');
+      process.stderr.write(
+        `zdx-otel: ${AUTO} is installed but could not be loaded (${reason}); tracing continues` +
+          " with zdx-otel's http and undici instrumentations only (ZDX_OTEL_TRACING=http skips it).\n",
+      );
       return [];
     }
   }
@@ -98,9 +110,8 @@ function notZdxHttp(extraHosts: readonly string[]): (options: import('node:http'
   const hosts = compileHostMatcher(extraHosts);
   return (options) => {
     const hostname = options.hostname ?? options.host ?? 'localhost';
-    const port = options.port === undefined || options.port === null || options.port === ''
-      ? undefined
-      : Number(options.port);
+    const port =
+      options.port === undefined || options.port === null || options.port === '' ? undefined : Number(options.port);
     return hosts.match(hostname, port, options.path ?? '/') < 0;
   };
 }

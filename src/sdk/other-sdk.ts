@@ -10,7 +10,12 @@ import { diag, DiagLogLevel } from '@opentelemetry/api';
 /** The key under which every `@opentelemetry/api` 1.x copy keeps its globals (same for all minor versions). */
 const API_GLOBALS = Symbol.for('opentelemetry.js.api.1');
 
-interface ApiGlobals { version?: string; trace?: unknown; metrics?: unknown; diag?: unknown }
+interface ApiGlobals {
+  version?: string;
+  trace?: unknown;
+  metrics?: unknown;
+  diag?: unknown;
+}
 
 function apiGlobals(): ApiGlobals | undefined {
   return (globalThis as Record<symbol, ApiGlobals | undefined>)[API_GLOBALS];
@@ -19,13 +24,16 @@ function apiGlobals(): ApiGlobals | undefined {
 /** The one line to print when a TracerProvider or MeterProvider is already registered globally, else undefined. */
 export function otherSdkMessage(): string | undefined {
   const globals = apiGlobals();
-  const found = [globals?.trace ? 'TracerProvider' : '', globals?.metrics ? 'MeterProvider' : '']
-    .filter((s) => s !== '');
+  const found = [globals?.trace ? 'TracerProvider' : '', globals?.metrics ? 'MeterProvider' : ''].filter(
+    (s) => s !== '',
+  );
   if (found.length === 0) return undefined;
-  return `zdx-otel: another OpenTelemetry SDK is already registered in this process (a global ${found.join(' and ')}`
-    + ` from @opentelemetry/api ${globals?.version ?? '1.x'}, e.g. @opentelemetry/auto-instrumentations-node/register ran first),`
-    + ' so zdx-otel starts nothing: use zdx-otel/register alone (it loads auto-instrumentations-node\'s instrumentations'
-    + ' when installed), or add ZdxInstrumentation, ZdxSpanProcessor and zdxViews() to that SDK.';
+  return (
+    `zdx-otel: another OpenTelemetry SDK is already registered in this process (a global ${found.join(' and ')}` +
+    ` from @opentelemetry/api ${globals?.version ?? '1.x'}, e.g. @opentelemetry/auto-instrumentations-node/register ran first),` +
+    " so zdx-otel starts nothing: use zdx-otel/register alone (it loads auto-instrumentations-node's instrumentations" +
+    ' when installed), or add ZdxInstrumentation, ZdxSpanProcessor and zdxViews() to that SDK.'
+  );
 }
 
 /** Thrown by `startZdxTelemetry()` when another SDK is registered; its message is the whole story. */
@@ -33,10 +41,11 @@ export class ZdxOtherSdkError extends Error {
   override readonly name = 'ZdxOtherSdkError';
 }
 
-const LATER_SDK = 'zdx-otel: another OpenTelemetry SDK started after zdx-otel (e.g.'
-  + ' @opentelemetry/auto-instrumentations-node/register preloaded after zdx-otel/register); it cannot register,'
-  + ' but its instrumentations duplicate spans: remove it'
-  + ' (zdx-otel/register loads auto-instrumentations-node\'s instrumentations itself when installed).';
+const LATER_SDK =
+  'zdx-otel: another OpenTelemetry SDK started after zdx-otel (e.g.' +
+  ' @opentelemetry/auto-instrumentations-node/register preloaded after zdx-otel/register); it cannot register,' +
+  ' but its instrumentations duplicate spans: remove it' +
+  " (zdx-otel/register loads auto-instrumentations-node's instrumentations itself when installed).";
 
 /**
  * The other order: an SDK started after zdx-otel fails to register its providers, and `@opentelemetry/api`
@@ -49,12 +58,18 @@ export function watchForLaterSdk(env: Readonly<Record<string, string | undefined
   if ((env.OTEL_LOG_LEVEL ?? '').trim() !== '' || apiGlobals()?.diag !== undefined) return;
   let said = false;
   const ignore = () => undefined;
-  diag.setLogger({
-    error(message: string) {
-      if (said || !/Attempted duplicate registration of API: (trace|metrics)/.test(String(message))) return;
-      said = true;
-      process.stderr.write(`${LATER_SDK}\n`);
+  diag.setLogger(
+    {
+      error(message: string) {
+        if (said || !/Attempted duplicate registration of API: (trace|metrics)/.test(String(message))) return;
+        said = true;
+        process.stderr.write(`${LATER_SDK}\n`);
+      },
+      warn: ignore,
+      info: ignore,
+      debug: ignore,
+      verbose: ignore,
     },
-    warn: ignore, info: ignore, debug: ignore, verbose: ignore,
-  }, { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true });
+    { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true },
+  );
 }

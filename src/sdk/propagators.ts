@@ -24,13 +24,22 @@ const FIELD_OF: Readonly<Record<string, string>> = {
 export function unbundledPropagatorsMessage(fields: readonly string[], env: Env = process.env): string | undefined {
   const raw = env.OTEL_PROPAGATORS?.trim();
   if (raw === undefined || raw === '') return undefined;
-  const names = [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  const names = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
   if (names.includes('none')) return undefined;
   const missing = names.filter((name) => FIELD_OF[name] === undefined || !fields.includes(FIELD_OF[name]));
   if (missing.length === 0) return undefined;
   const used = names.filter((name) => !missing.includes(name));
-  return `zdx-otel: OTEL_PROPAGATORS=${JSON.stringify(raw)}: ${missing.map((n) => JSON.stringify(n)).join(', ')} `
-    + `${missing.length === 1 ? 'is' : 'are'} not bundled and ignored; accepted: tracecontext, baggage, b3, b3multi, none`
-    + ' (comma-separated; jaeger only with the 2.x sdk-node). '
-    + (used.length > 0 ? `Propagating with ${used.join(', ')}.` : 'No context is propagated.');
+  return (
+    `zdx-otel: OTEL_PROPAGATORS=${JSON.stringify(raw)}: ${missing.map((n) => JSON.stringify(n)).join(', ')} ` +
+    `${missing.length === 1 ? 'is' : 'are'} not bundled and ignored; accepted: tracecontext, baggage, b3, b3multi, none` +
+    ' (comma-separated; jaeger only with the 2.x sdk-node). ' +
+    (used.length > 0 ? `Propagating with ${used.join(', ')}.` : 'No context is propagated.')
+  );
 }

@@ -34,15 +34,21 @@ export const TELEMETRY_AGENT = Symbol.for('zdx-otel.telemetry-agent');
  * specification's variables name (`OTEL_EXPORTER_OTLP_[SIGNAL_]CERTIFICATE`, `_CLIENT_CERTIFICATE`,
  * `_CLIENT_KEY`) are read here the same way.
  */
-export function exporterAgentFactory(signal: 'METRICS' | 'TRACES', env: Env = process.env): (protocol: string) => Promise<Agent> {
+export function exporterAgentFactory(
+  signal: 'METRICS' | 'TRACES',
+  env: Env = process.env,
+): (protocol: string) => Promise<Agent> {
   return async (protocol) => {
     // Loaded when first needed, as the exporter does, so instrumentation-http has patched the module by then.
     const http = protocol === 'http:' ? await import('node:http') : await import('node:https');
-    const tls = protocol === 'http:' ? {} : {
-      ca: file(env, `OTEL_EXPORTER_OTLP_${signal}_CERTIFICATE`, 'OTEL_EXPORTER_OTLP_CERTIFICATE'),
-      cert: file(env, `OTEL_EXPORTER_OTLP_${signal}_CLIENT_CERTIFICATE`, 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'),
-      key: file(env, `OTEL_EXPORTER_OTLP_${signal}_CLIENT_KEY`, 'OTEL_EXPORTER_OTLP_CLIENT_KEY'),
-    };
+    const tls =
+      protocol === 'http:'
+        ? {}
+        : {
+            ca: file(env, `OTEL_EXPORTER_OTLP_${signal}_CERTIFICATE`, 'OTEL_EXPORTER_OTLP_CERTIFICATE'),
+            cert: file(env, `OTEL_EXPORTER_OTLP_${signal}_CLIENT_CERTIFICATE`, 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'),
+            key: file(env, `OTEL_EXPORTER_OTLP_${signal}_CLIENT_KEY`, 'OTEL_EXPORTER_OTLP_CLIENT_KEY'),
+          };
     const agent: Agent = new http.Agent({ keepAlive: true, ...tls });
     // Node's agent re-refs a keep-alive socket when it reuses it, so unref on both paths.
     const createConnection = agent.createConnection;
@@ -78,7 +84,9 @@ export class Abandon {
   private wake: (() => void) | undefined;
   done = false;
   /** Resolves when abandoned. Raced only by the exporters' shutdown (once each): per export it would pile up. */
-  readonly abandoned = new Promise<void>((resolve) => { this.wake = resolve; });
+  readonly abandoned = new Promise<void>((resolve) => {
+    this.wake = resolve;
+  });
 
   abandon(): void {
     this.done = true;
@@ -96,14 +104,19 @@ export class Abandon {
       this.pending.delete(fail);
       callback(result);
     };
-    const fail = () => once({ code: ExportResultCode.FAILED, error: new Error('zdx-otel: export abandoned at the shutdown bound') });
+    const fail = () =>
+      once({ code: ExportResultCode.FAILED, error: new Error('zdx-otel: export abandoned at the shutdown bound') });
     if (this.done) return fail();
     this.pending.add(fail);
     start(once);
   }
 }
 
-interface Exporter<T> { export(items: T, callback: (result: ExportResult) => void): void; forceFlush?(): Promise<void>; shutdown(): Promise<void> }
+interface Exporter<T> {
+  export(items: T, callback: (result: ExportResult) => void): void;
+  forceFlush?(): Promise<void>;
+  shutdown(): Promise<void>;
+}
 
 /**
  * The same exporter (a Proxy, so whatever else the SDK reads from it, like the temporality selector, is
@@ -113,9 +126,11 @@ export function abandonable<E extends Exporter<never>>(exporter: E, abandon: Aba
   return new Proxy(exporter, {
     get(target, key) {
       if (key === 'export') {
-        return (items: never, callback: (result: ExportResult) => void) => abandon.track((cb) => target.export(items, cb), callback);
+        return (items: never, callback: (result: ExportResult) => void) =>
+          abandon.track((cb) => target.export(items, cb), callback);
       }
-      if (key === 'forceFlush') return () => (abandon.done ? Promise.resolve() : target.forceFlush?.() ?? Promise.resolve());
+      if (key === 'forceFlush')
+        return () => (abandon.done ? Promise.resolve() : (target.forceFlush?.() ?? Promise.resolve()));
       if (key === 'shutdown') return () => Promise.race([target.shutdown(), abandon.abandoned]);
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? value.bind(target) : value;
@@ -131,15 +146,21 @@ export function abandonable<E extends Exporter<never>>(exporter: E, abandon: Aba
 export async function bounded(deadline: number, what: string, work: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((done) => {
-    timer = setTimeout(() => {
-      diag.warn(`zdx-otel: ${what} did not finish in time; telemetry not yet exported is dropped`);
-      done(false);
-    }, Math.max(0, deadline - Date.now()));
+    timer = setTimeout(
+      () => {
+        diag.warn(`zdx-otel: ${what} did not finish in time; telemetry not yet exported is dropped`);
+        done(false);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
   });
-  const finished = work.then(() => true, (error: unknown) => {
-    diag.error(`zdx-otel: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-    return true;
-  });
+  const finished = work.then(
+    () => true,
+    (error: unknown) => {
+      diag.error(`zdx-otel: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return true;
+    },
+  );
   try {
     return await Promise.race([finished, timeout]);
   } finally {
@@ -154,7 +175,10 @@ export async function bounded(deadline: number, what: string, work: Promise<unkn
  * that follows when the application then drains: signal to exit stays within one bound, not two.
  */
 export function lifecycle(
-  boundMillis: number, flushWork: () => Promise<unknown>, shutdownWork: () => Promise<unknown>, abandon: Abandon,
+  boundMillis: number,
+  flushWork: () => Promise<unknown>,
+  shutdownWork: () => Promise<unknown>,
+  abandon: Abandon,
 ): { flush(pin?: boolean): Promise<void>; shutdown(): Promise<void> } {
   let flushing: { deadline: number; done: Promise<void>; gaveUp: boolean } | undefined;
   let pinned: { deadline: number; gaveUp: boolean } | undefined;
@@ -164,20 +188,29 @@ export function lifecycle(
     if (!flushing) {
       const current = { deadline: Date.now() + boundMillis, gaveUp: false, done: Promise.resolve() };
       current.done = bounded(current.deadline, 'flush', Promise.resolve().then(flushWork))
-        .then((finished) => { current.gaveUp = !finished; })
-        .finally(() => { flushing = undefined; });
+        .then((finished) => {
+          current.gaveUp = !finished;
+        })
+        .finally(() => {
+          flushing = undefined;
+        });
       flushing = current;
     }
     if (pin) pinned = flushing;
     return flushing.done;
   };
-  const shutdown = (): Promise<void> => (stopped ??= (async () => {
-    // The pinned deadline holds while it lasts, and after it if that flush gave up (the Collector is not
-    // answering: another full bound would not help). A flush that finished leaves the shutdown a full bound.
-    const keepPinned = pinned !== undefined && (pinned.gaveUp || pinned.deadline > Date.now());
-    const shared = flushing?.deadline ?? (keepPinned ? pinned!.deadline : undefined);
-    const finished = await bounded(shared ?? Date.now() + boundMillis, 'shutdown', Promise.all([flushing?.done, Promise.resolve().then(shutdownWork)]));
-    if (!finished) abandon.abandon();
-  })());
+  const shutdown = (): Promise<void> =>
+    (stopped ??= (async () => {
+      // The pinned deadline holds while it lasts, and after it if that flush gave up (the Collector is not
+      // answering: another full bound would not help). A flush that finished leaves the shutdown a full bound.
+      const keepPinned = pinned !== undefined && (pinned.gaveUp || pinned.deadline > Date.now());
+      const shared = flushing?.deadline ?? (keepPinned ? pinned!.deadline : undefined);
+      const finished = await bounded(
+        shared ?? Date.now() + boundMillis,
+        'shutdown',
+        Promise.all([flushing?.done, Promise.resolve().then(shutdownWork)]),
+      );
+      if (!finished) abandon.abandon();
+    })());
   return { flush, shutdown };
 }

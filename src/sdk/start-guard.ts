@@ -8,7 +8,10 @@ import type { ZdxTelemetry } from './types.js';
 
 const KEY = Symbol.for('zdx-otel.running');
 
-interface Running { telemetry: ZdxTelemetry; startedBy: string }
+interface Running {
+  telemetry: ZdxTelemetry;
+  startedBy: string;
+}
 
 type Global = typeof globalThis & { [KEY]?: Running };
 
@@ -25,8 +28,10 @@ export function recordRunning(telemetry: ZdxTelemetry | undefined, startedBy: st
 
 /** Says, in one line, that a second start joins the first instead of starting again. */
 export function joinMessage(running: Running, caller: string): string {
-  return `zdx-otel: already started by ${running.startedBy}; ${caller} joins that setup (its own options are ignored) `
-    + 'instead of starting a second one that would count every request twice.\n';
+  return (
+    `zdx-otel: already started by ${running.startedBy}; ${caller} joins that setup (its own options are ignored) ` +
+    'instead of starting a second one that would count every request twice.\n'
+  );
 }
 
 /**

@@ -6,9 +6,20 @@ import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/ex
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { AggregationType, ConsoleMetricExporter, PeriodicExportingMetricReader, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationType,
+  ConsoleMetricExporter,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+  type ViewOptions,
+} from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from './node-sdk.js';
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { resolveOptions } from '../core/config.js';
 import { patchEsmBuiltins } from '../core/esm-builtins.js';
 import { exportConfigFromEnv, sdkDisabled, type ExportConfig } from './export-config.js';
@@ -89,13 +100,15 @@ export function startZdxTelemetry(options: ZdxTelemetryOptions = {}): ZdxTelemet
   const { flush, shutdown } = lifecycle(
     config.shutdownTimeoutMillis,
     // NodeSDK has no forceFlush; the readers and processors it was given do.
-    () => Promise.all([
-      ...metricReaders.map((reader) => reader.forceFlush()),
-      ...spanProcessors.map((processor) => processor.forceFlush()),
-    ]),
-    () => sdk.shutdown().finally(() => {
-      for (const server of pullServers) server.close();
-    }),
+    () =>
+      Promise.all([
+        ...metricReaders.map((reader) => reader.forceFlush()),
+        ...spanProcessors.map((processor) => processor.forceFlush()),
+      ]),
+    () =>
+      sdk.shutdown().finally(() => {
+        for (const server of pullServers) server.close();
+      }),
     abandon,
   );
   const telemetry: ZdxTelemetry = {
@@ -114,7 +127,12 @@ function serverPorts(servers: readonly Server[]): number[] {
   return servers.map((server) => (server.address() as AddressInfo | null)?.port ?? -1);
 }
 
-function metricReader(name: ExportConfig['metricExporters'][number], config: ExportConfig, pullServers: Server[], abandon: Abandon): IMetricReader {
+function metricReader(
+  name: ExportConfig['metricExporters'][number],
+  config: ExportConfig,
+  pullServers: Server[],
+  abandon: Abandon,
+): IMetricReader {
   if (name === 'prometheus') {
     const exporter = new PrometheusExporter({ preventServerStart: true });
     // Our own server instead of the exporter's: it is unref'd, so a scrape endpoint never keeps an
@@ -124,18 +142,22 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
       else response.writeHead(404).end();
     });
     // Not a diag message: the user asked for this endpoint, and diag is silent unless OTEL_LOG_LEVEL is set.
-    server.on('error', (error: NodeJS.ErrnoException) => process.stderr.write(
-      `zdx-otel: the Prometheus endpoint cannot listen on ${config.prometheusHost}:${config.prometheusPort} (${error.code ?? error.message}); `
-      + 'set OTEL_EXPORTER_PROMETHEUS_PORT (and _HOST) to a free address. Other exporters keep working.\n'));
+    server.on('error', (error: NodeJS.ErrnoException) =>
+      process.stderr.write(
+        `zdx-otel: the Prometheus endpoint cannot listen on ${config.prometheusHost}:${config.prometheusPort} (${error.code ?? error.message}); ` +
+          'set OTEL_EXPORTER_PROMETHEUS_PORT (and _HOST) to a free address. Other exporters keep working.\n',
+      ),
+    );
     server.listen(config.prometheusPort, config.prometheusHost).unref();
     pullServers.push(server);
     return exporter;
   }
-  const exporter = name === 'console'
-    ? new ConsoleMetricExporter()
-    : config.metricsProtocol === 'http/protobuf'
-      ? new OtlpProtoMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis))
-      : new OtlpJsonMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis));
+  const exporter =
+    name === 'console'
+      ? new ConsoleMetricExporter()
+      : config.metricsProtocol === 'http/protobuf'
+        ? new OtlpProtoMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis))
+        : new OtlpJsonMetricExporter(otlpOptions('METRICS', config.metricsOtlpTimeoutMillis));
   return new PeriodicExportingMetricReader({
     exporter: abandonable(exporter, abandon),
     exportIntervalMillis: config.metricIntervalMillis,
@@ -143,10 +165,17 @@ function metricReader(name: ExportConfig['metricExporters'][number], config: Exp
   });
 }
 
-function spanProcessor(name: ExportConfig['traceExporters'][number], config: ExportConfig, abandon: Abandon): SpanProcessor {
+function spanProcessor(
+  name: ExportConfig['traceExporters'][number],
+  config: ExportConfig,
+  abandon: Abandon,
+): SpanProcessor {
   if (name === 'console') return new SimpleSpanProcessor({ exporter: abandonable(new ConsoleSpanExporter(), abandon) });
   const options = otlpOptions('TRACES', config.tracesOtlpTimeoutMillis);
-  const exporter = config.tracesProtocol === 'http/protobuf' ? new OtlpProtoTraceExporter(options) : new OtlpJsonTraceExporter(options);
+  const exporter =
+    config.tracesProtocol === 'http/protobuf'
+      ? new OtlpProtoTraceExporter(options)
+      : new OtlpJsonTraceExporter(options);
   const batch = Object.fromEntries(Object.entries(config.batch).filter(([, v]) => v !== undefined));
   return new BatchSpanProcessor({ exporter: abandonable(exporter, abandon), ...batch });
 }

@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
     process.stderr.write(`zdx-otel: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;

@@ -33,11 +33,21 @@ export async function runSimulate(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      port: { type: 'string' }, host: { type: 'string' }, tier: { type: 'string' }, seed: { type: 'string' },
-      scenario: { type: 'string' }, 'no-auth': { type: 'boolean' }, 'tls-key': { type: 'string' },
-      'error-rate': { type: 'string' }, latency: { type: 'string' }, 'slow-body': { type: 'string' },
-      'reset-rate': { type: 'string' }, outage: { type: 'string', multiple: true }, 'rate-limit': { type: 'string' },
-      'tls-cert': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      tier: { type: 'string' },
+      seed: { type: 'string' },
+      scenario: { type: 'string' },
+      'no-auth': { type: 'boolean' },
+      'tls-key': { type: 'string' },
+      'error-rate': { type: 'string' },
+      latency: { type: 'string' },
+      'slow-body': { type: 'string' },
+      'reset-rate': { type: 'string' },
+      outage: { type: 'string', multiple: true },
+      'rate-limit': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -49,16 +59,19 @@ export async function runSimulate(argv: string[]): Promise<number> {
     throw new RangeError('--tls-key and --tls-cert go together');
   }
   // Flags are laid over the scenario file, and validated (and named in errors) like it.
-  const scenario = scenarioFromFlags({
-    ...(values.seed !== undefined ? { seed: values.seed } : {}),
-    ...(values.tier !== undefined ? { tier: values.tier } : {}),
-    ...(values['error-rate'] !== undefined ? { errorRate: values['error-rate'] } : {}),
-    ...(values.latency !== undefined ? { latency: values.latency } : {}),
-    ...(values['slow-body'] !== undefined ? { slowBody: values['slow-body'] } : {}),
-    ...(values['reset-rate'] !== undefined ? { resetRate: values['reset-rate'] } : {}),
-    ...(values.outage !== undefined ? { outage: values.outage } : {}),
-    ...(values['rate-limit'] !== undefined ? { rateLimit: values['rate-limit'] } : {}),
-  }, values.scenario !== undefined ? loadScenario(values.scenario) : {});
+  const scenario = scenarioFromFlags(
+    {
+      ...(values.seed !== undefined ? { seed: values.seed } : {}),
+      ...(values.tier !== undefined ? { tier: values.tier } : {}),
+      ...(values['error-rate'] !== undefined ? { errorRate: values['error-rate'] } : {}),
+      ...(values.latency !== undefined ? { latency: values.latency } : {}),
+      ...(values['slow-body'] !== undefined ? { slowBody: values['slow-body'] } : {}),
+      ...(values['reset-rate'] !== undefined ? { resetRate: values['reset-rate'] } : {}),
+      ...(values.outage !== undefined ? { outage: values.outage } : {}),
+      ...(values['rate-limit'] !== undefined ? { rateLimit: values['rate-limit'] } : {}),
+    },
+    values.scenario !== undefined ? loadScenario(values.scenario) : {},
+  );
   const options: SimulatorOptions = {
     port: values.port === undefined ? 8787 : Number(values.port),
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -69,11 +82,13 @@ export async function runSimulate(argv: string[]): Promise<number> {
       : {}),
   };
   const simulator = await startSimulator(options);
-  process.stdout.write(`ZDX simulator listening at ${simulator.url} (direct: ${simulator.url}/v1/..., OneAPI: ${simulator.url}/zdx/v1/...)\n`
-    + `API key: key_id=${simulator.credentials.keyId} key_secret=${simulator.credentials.secret} (POST /v1/oauth/token)\n`
-    + `OneAPI: client_id=${simulator.credentials.keyId} client_secret=${simulator.credentials.secret} `
-    + `(POST ${simulator.url}/oauth2/v1/token, grant_type=client_credentials)\n`
-    + `Instrument a client with: ZDX_OTEL_EXTRA_HOSTS=${new URL(simulator.url).host} node --import zdx-otel/register app.js\n`);
+  process.stdout.write(
+    `ZDX simulator listening at ${simulator.url} (direct: ${simulator.url}/v1/..., OneAPI: ${simulator.url}/zdx/v1/...)\n` +
+      `API key: key_id=${simulator.credentials.keyId} key_secret=${simulator.credentials.secret} (POST /v1/oauth/token)\n` +
+      `OneAPI: client_id=${simulator.credentials.keyId} client_secret=${simulator.credentials.secret} ` +
+      `(POST ${simulator.url}/oauth2/v1/token, grant_type=client_credentials)\n` +
+      `Instrument a client with: ZDX_OTEL_EXTRA_HOSTS=${new URL(simulator.url).host} node --import zdx-otel/register app.js\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -29,7 +29,9 @@ describe('cardinality stays bounded whatever URLs and codes arrive', () => {
       // (Unknown words become {id}, so the shapes vary by vocabulary words, which templates keep.)
       const word = `${VOCABULARY[i % VOCABULARY.length]}/${VOCABULARY[Math.floor(i / VOCABULARY.length) % VOCABULARY.length]}`;
       // fetch rejects a few codes (407 without a proxy); the attempt got its answer and still counts.
-      await call(i % 2 ? 'fetch' : 'node:http', `${zdx.url}/v1/${word}/${i}/${word}?status=${200 + (i % 300)}`).catch(() => undefined);
+      await call(i % 2 ? 'fetch' : 'node:http', `${zdx.url}/v1/${word}/${i}/${word}?status=${200 + (i % 300)}`).catch(
+        () => undefined,
+      );
     }
     const points = await otel.points('zdx.api.requests');
     const templates = new Set(points.map((p) => p.attributes['url.template']).filter((t) => t !== undefined));
@@ -84,7 +86,10 @@ describe('cardinality stays bounded whatever URLs and codes arrive', () => {
       expect(points.length, name).toBeLessThanOrEqual(40);
       // Bounded before the SDK sees them: a gauge's last values are not summable, so nothing is folded
       // into an overflow series; pairs past the bound are simply not tracked.
-      expect(points.filter((p) => p.attributes['otel.metric.overflow'] !== undefined), name).toEqual([]);
+      expect(
+        points.filter((p) => p.attributes['otel.metric.overflow'] !== undefined),
+        name,
+      ).toEqual([]);
     }
   });
 });

@@ -31,9 +31,15 @@ describe('resolveOptions', () => {
     };
     expect(resolveOptions({}, env)).toMatchObject({
       extraHosts: ['zdx-proxy.internal:8443', 'http://127.0.0.1:9000/zdx-sim'],
-      maxUnknownTemplates: 7, redactedQueryKeys: ['tenant', 'account'], durationBuckets: [0.1, 1, 10], cardinalityLimit: 300,
+      maxUnknownTemplates: 7,
+      redactedQueryKeys: ['tenant', 'account'],
+      durationBuckets: [0.1, 1, 10],
+      cardinalityLimit: 300,
     });
-    expect(resolveOptions({ maxUnknownTemplates: 3, extraHosts: [] }, env)).toMatchObject({ maxUnknownTemplates: 3, extraHosts: [] });
+    expect(resolveOptions({ maxUnknownTemplates: 3, extraHosts: [] }, env)).toMatchObject({
+      maxUnknownTemplates: 3,
+      extraHosts: [],
+    });
   });
   it.each([
     [{ maxUnknownTemplates: -1 }, {}, 'maxUnknownTemplates'],
@@ -60,7 +66,10 @@ describe('zdxViews', () => {
   it('selects only zdx-otel instruments and allows exactly the documented attributes on the gauges', () => {
     const views = zdxViews({ durationBuckets: [0.5, 5], cardinalityLimit: 123 });
     expect(views.map((v) => v.instrumentName)).toEqual([
-      'zdx.api.requests', 'zdx.api.request.duration', 'zdx.api.rate_limit.remaining', 'zdx.api.rate_limit.limit',
+      'zdx.api.requests',
+      'zdx.api.request.duration',
+      'zdx.api.rate_limit.remaining',
+      'zdx.api.rate_limit.limit',
     ]);
     for (const v of views) {
       expect(v.meterName).toBe('zdx-otel');
@@ -71,7 +80,11 @@ describe('zdxViews', () => {
     expect(views[0]!.attributesProcessors).toBeUndefined();
     expect(views[1]!.attributesProcessors).toBeUndefined();
     const allowed = views[2]!.attributesProcessors![0]!.process({
-      'server.address': 'api.zdxcloud.net', 'zdx.rate_limit.window': 'second', 'zdx.tenant': 'acme', 'url.full': 'x', 'user.id': 'y',
+      'server.address': 'api.zdxcloud.net',
+      'zdx.rate_limit.window': 'second',
+      'zdx.tenant': 'acme',
+      'url.full': 'x',
+      'user.id': 'y',
     });
     expect(Object.keys(allowed).sort()).toEqual(['server.address', 'zdx.rate_limit.window', 'zdx.tenant']);
     expect(views[1]!.aggregation).toMatchObject({ options: { boundaries: [0.5, 5] } });
@@ -81,24 +94,41 @@ describe('zdxViews', () => {
 describe('exportConfigFromEnv', () => {
   it('defaults: OTLP over http/json for metrics and traces, 60 s interval', () => {
     expect(exportConfigFromEnv({})).toMatchObject({
-      metricExporters: ['otlp'], metricsProtocol: 'http/json', metricIntervalMillis: 60_000, metricTimeoutMillis: 30_000,
-      traceExporters: ['otlp'], tracesProtocol: 'http/json', prometheusPort: 9464, shutdownTimeoutMillis: 5000,
-      metricsOtlpTimeoutMillis: 2500, tracesOtlpTimeoutMillis: 2500,
+      metricExporters: ['otlp'],
+      metricsProtocol: 'http/json',
+      metricIntervalMillis: 60_000,
+      metricTimeoutMillis: 30_000,
+      traceExporters: ['otlp'],
+      tracesProtocol: 'http/json',
+      prometheusPort: 9464,
+      shutdownTimeoutMillis: 5000,
+      metricsOtlpTimeoutMillis: 2500,
+      tracesOtlpTimeoutMillis: 2500,
     });
     // A longer OTLP timeout is capped at half the shutdown bound and half the interval, a shorter one kept.
     expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '20000' }).tracesOtlpTimeoutMillis).toBe(2500);
-    expect(exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '800', OTEL_METRIC_EXPORT_INTERVAL: '1000' }))
-      .toMatchObject({ metricsOtlpTimeoutMillis: 500, tracesOtlpTimeoutMillis: 800 });
+    expect(
+      exportConfigFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '800', OTEL_METRIC_EXPORT_INTERVAL: '1000' }),
+    ).toMatchObject({ metricsOtlpTimeoutMillis: 500, tracesOtlpTimeoutMillis: 800 });
   });
   it('honours the standard variables, signal-specific over general', () => {
     const c = exportConfigFromEnv({
-      OTEL_METRICS_EXPORTER: 'otlp,prometheus', OTEL_TRACES_EXPORTER: 'none',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
-      OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '5000', OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+      OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+      OTEL_METRIC_EXPORT_TIMEOUT: '5000',
+      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
     });
     expect(c).toMatchObject({
-      metricExporters: ['otlp', 'prometheus'], traceExporters: [], metricsProtocol: 'http/protobuf',
-      tracesProtocol: 'http/json', metricIntervalMillis: 1000, metricTimeoutMillis: 1000, prometheusPort: 0,
+      metricExporters: ['otlp', 'prometheus'],
+      traceExporters: [],
+      metricsProtocol: 'http/protobuf',
+      tracesProtocol: 'http/json',
+      metricIntervalMillis: 1000,
+      metricTimeoutMillis: 1000,
+      prometheusPort: 0,
     });
   });
   it.each([
@@ -121,8 +151,14 @@ describe('exportConfigFromEnv', () => {
     expect(exportConfigFromEnv({}, 1000)).toMatchObject({ shutdownTimeoutMillis: 1000, metricsOtlpTimeoutMillis: 500 });
   });
   it('checks the sampler ratio', () => {
-    expect(configError(() => exportConfigFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '5' })).option)
-      .toBe('OTEL_TRACES_SAMPLER_ARG');
-    expect(exportConfigFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' }).traceExporters).toEqual(['otlp']);
+    expect(
+      configError(() =>
+        exportConfigFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '5' }),
+      ).option,
+    ).toBe('OTEL_TRACES_SAMPLER_ARG');
+    expect(
+      exportConfigFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' })
+        .traceExporters,
+    ).toEqual(['otlp']);
   });
 });

@@ -21,8 +21,15 @@ function valuesIn(cell: string): string[] {
 
 describe('stable semconv names', () => {
   const stable = [
-    'ATTR_ERROR_TYPE', 'ATTR_HTTP_REQUEST_METHOD', 'ATTR_HTTP_RESPONSE_STATUS_CODE', 'ATTR_SERVER_ADDRESS',
-    'ATTR_SERVER_PORT', 'ATTR_URL_FULL', 'ATTR_URL_PATH', 'ATTR_URL_QUERY', 'ERROR_TYPE_VALUE_OTHER',
+    'ATTR_ERROR_TYPE',
+    'ATTR_HTTP_REQUEST_METHOD',
+    'ATTR_HTTP_RESPONSE_STATUS_CODE',
+    'ATTR_SERVER_ADDRESS',
+    'ATTR_SERVER_PORT',
+    'ATTR_URL_FULL',
+    'ATTR_URL_PATH',
+    'ATTR_URL_QUERY',
+    'ERROR_TYPE_VALUE_OTHER',
   ] as const;
   it.each(stable)('%s is spelled as @opentelemetry/semantic-conventions spells it', (name) => {
     expect(contract[name]).toBe(semconv[name]);
@@ -30,41 +37,56 @@ describe('stable semconv names', () => {
 });
 
 describe('docs/telemetry.md follows the contract', () => {
-  it.each(contract.METRICS.map((m) => [m.name, m] as const))('%s: its Prometheus names are in the names table', (name, metric) => {
-    const row = rows.find((r) => r.split('|')[1]?.trim() === `\`${name}\``);
-    expect(row, `a row for ${name} in "Prometheus names"`).toBeDefined();
-    for (const series of metric.prometheus) {
-      // The histogram row lists the bucket name in full and the _sum/_count suffixes.
-      const shown = row!.includes(`\`${series}\``) || row!.includes(`\`_${series.split('_').at(-1)}\``);
-      expect(shown, `${series} in the row for ${name}`).toBe(true);
-    }
-  });
+  it.each(contract.METRICS.map((m) => [m.name, m] as const))(
+    '%s: its Prometheus names are in the names table',
+    (name, metric) => {
+      const row = rows.find((r) => r.split('|')[1]?.trim() === `\`${name}\``);
+      expect(row, `a row for ${name} in "Prometheus names"`).toBeDefined();
+      for (const series of metric.prometheus) {
+        // The histogram row lists the bucket name in full and the _sum/_count suffixes.
+        const shown = row!.includes(`\`${series}\``) || row!.includes(`\`_${series.split('_').at(-1)}\``);
+        expect(shown, `${series} in the row for ${name}`).toBe(true);
+      }
+    },
+  );
 
-  it.each(contract.METRICS.map((m) => [m.name, m] as const))('%s: its unit and instrument are documented', (name, metric) => {
-    const heading = docs.split('\n### ').find((section) => section.split('\n')[0]!.includes(`\`${name}\``));
-    expect(heading, `a section for ${name}`).toBeDefined();
-    expect(heading).toMatch(new RegExp(`${metric.instrument}`, 'i'));
-    expect(heading).toContain(`unit \`${metric.unit}\``);
-  });
+  it.each(contract.METRICS.map((m) => [m.name, m] as const))(
+    '%s: its unit and instrument are documented',
+    (name, metric) => {
+      const heading = docs.split('\n### ').find((section) => section.split('\n')[0]!.includes(`\`${name}\``));
+      expect(heading, `a section for ${name}`).toBeDefined();
+      expect(heading).toMatch(new RegExp(`${metric.instrument}`, 'i'));
+      expect(heading).toContain(`unit \`${metric.unit}\``);
+    },
+  );
 
   it('every request-metric attribute has a row in the zdx.api.requests table, and only those', () => {
     const section = docs.split('\n### ').find((s) => s.startsWith('`zdx.api.requests`'))!;
-    const documented = section.split('\n').filter((l) => l.startsWith('| `')).map((l) => /^\| `([^`]+)`/.exec(l)![1]);
+    const documented = section
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => /^\| `([^`]+)`/.exec(l)![1]);
     expect(documented.sort()).toEqual([...contract.REQUEST_METRIC_ATTRIBUTES].sort());
   });
 
   it('every rate-limit gauge attribute has a row in the gauges table, and only those', () => {
     const section = docs.split('\n### ').find((s) => s.startsWith('`zdx.api.rate_limit.remaining`'))!;
-    const documented = section.split('\n').filter((l) => l.startsWith('| `')).map((l) => /^\| `([^`]+)`/.exec(l)![1]);
+    const documented = section
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => /^\| `([^`]+)`/.exec(l)![1]);
     expect(documented.sort()).toEqual([...contract.RATE_LIMIT_METRIC_ATTRIBUTES].sort());
   });
 
-  it.each(Object.entries(contract.ATTRIBUTE_VALUES))('%s: the documented values are exactly the closed set', (attribute, values) => {
-    const found = rowsFor(attribute);
-    expect(found.length, `a row for ${attribute}`).toBeGreaterThan(0);
-    for (const row of found) {
-      const cell = row.split('|')[2]!;
-      expect(new Set(valuesIn(cell))).toEqual(new Set(values));
-    }
-  });
+  it.each(Object.entries(contract.ATTRIBUTE_VALUES))(
+    '%s: the documented values are exactly the closed set',
+    (attribute, values) => {
+      const found = rowsFor(attribute);
+      expect(found.length, `a row for ${attribute}`).toBeGreaterThan(0);
+      for (const row of found) {
+        const cell = row.split('|')[2]!;
+        expect(new Set(valuesIn(cell))).toEqual(new Set(values));
+      }
+    },
+  );
 });

@@ -20,7 +20,9 @@ afterAll(async () => {
 });
 
 const lookup = ((_host: string, opts: unknown, cb: (...a: unknown[]) => void) =>
-  (opts as { all?: boolean }).all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as never;
+  (opts as { all?: boolean }).all
+    ? cb(null, [{ address: '127.0.0.1', family: 4 }])
+    : cb(null, '127.0.0.1', 4)) as never;
 
 describe('government OneAPI gateways', () => {
   it('count /zdx/ calls to api.zscalergov.net and api.zscalergov.us and leave their ZIA and ZPA calls alone', async () => {
@@ -32,7 +34,10 @@ describe('government OneAPI gateways', () => {
         const base = `http://${host}:${server.port}`;
         expect(await call('node:http', `${base}/zdx/v1/devices/42?status=200`, { agent })).toBe(200);
         expect(await call('node:http', `${base}/zia/api/v1/status?status=200`, { agent })).toBe(200);
-        for (const path of ['/zdx/v1/users/7?status=503', '/zpa/mgmtconfig/v1/admin/customers/1/application?status=200']) {
+        for (const path of [
+          '/zdx/v1/users/7?status=503',
+          '/zpa/mgmtconfig/v1/admin/customers/1/application?status=200',
+        ]) {
           const res = await request(`${base}${path}`, { dispatcher });
           await res.body.arrayBuffer();
         }
@@ -46,15 +51,30 @@ describe('government OneAPI gateways', () => {
     // ...but only the ZDX ones were counted.
     const points = await otel.points('zdx.api.requests');
     for (const host of ['api.zscalergov.net', 'api.zscalergov.us']) {
-      expect(total(points, { 'server.address': host, 'url.template': '/v1/devices/{deviceid}', 'http.response.status_code': 200 })).toBe(1);
-      expect(total(points, { 'server.address': host, 'url.template': '/v1/users/{userid}', 'http.response.status_code': 503 })).toBe(1);
+      expect(
+        total(points, {
+          'server.address': host,
+          'url.template': '/v1/devices/{deviceid}',
+          'http.response.status_code': 200,
+        }),
+      ).toBe(1);
+      expect(
+        total(points, {
+          'server.address': host,
+          'url.template': '/v1/users/{userid}',
+          'http.response.status_code': 503,
+        }),
+      ).toBe(1);
       expect(total(points, { 'server.address': host })).toBe(2);
     }
     const spans = otel.spans().filter((s) => String(s.attributes['url.full'] ?? '').includes('zscalergov'));
     expect(spans).toHaveLength(8);
     const zdx = spans.filter((s) => s.attributes['url.template'] !== undefined);
     expect(zdx.map((s) => s.name).sort()).toEqual([
-      'GET /v1/devices/{deviceid}', 'GET /v1/devices/{deviceid}', 'GET /v1/users/{userid}', 'GET /v1/users/{userid}',
+      'GET /v1/devices/{deviceid}',
+      'GET /v1/devices/{deviceid}',
+      'GET /v1/users/{userid}',
+      'GET /v1/users/{userid}',
     ]);
     for (const span of spans.filter((s) => s.attributes['url.template'] === undefined)) {
       expect(String(span.attributes['url.full'])).toMatch(/\/(zia|zpa)\//);

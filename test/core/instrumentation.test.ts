@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZDX_STATUS_CODES } from '../../src/index.js';
 import { call, CLIENTS, type ClientName } from '../support/clients.js';
 import { setupOtel, total, type OtelHarness } from '../support/otel.js';
-import { selfSignedCertificate, startZdxLikeHttpsServer, startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
+import {
+  selfSignedCertificate,
+  startZdxLikeHttpsServer,
+  startZdxLikeServer,
+  type TestServer,
+} from '../support/zdx-server.js';
 
 let zdx: TestServer;
 let other: TestServer;
@@ -65,14 +70,17 @@ describe('every ZDX status code, through every client', () => {
       // Counts are cumulative across clients: each earlier client added one per code as well.
       const round = CLIENTS.indexOf(client) + 1;
       for (const info of ZDX_STATUS_CODES) {
-        expect(total(points, {
-          'url.template': '/v1/devices/{deviceid}',
-          'http.response.status_code': info.code!,
-          'zdx.status_class': info.statusClass,
-          'http.request.method': 'GET',
-          'server.address': '127.0.0.1',
-          ...(info.code! >= 400 ? { 'error.type': String(info.code) } : {}),
-        }), `count of ${info.code}`).toBe(round);
+        expect(
+          total(points, {
+            'url.template': '/v1/devices/{deviceid}',
+            'http.response.status_code': info.code!,
+            'zdx.status_class': info.statusClass,
+            'http.request.method': 'GET',
+            'server.address': '127.0.0.1',
+            ...(info.code! >= 400 ? { 'error.type': String(info.code) } : {}),
+          }),
+          `count of ${info.code}`,
+        ).toBe(round);
       }
     });
   }
@@ -81,7 +89,10 @@ describe('every ZDX status code, through every client', () => {
 describe('attribution under concurrency', () => {
   it('100 concurrent keep-alive requests to mixed endpoints each get their own template and code', async () => {
     const paths = [
-      ['/v1/devices/{deviceid}/apps/{appid}/web-probes/{probeid}', (i: number) => `/v1/devices/${i}/apps/${i + 1}/web-probes/${i + 2}`],
+      [
+        '/v1/devices/{deviceid}/apps/{appid}/web-probes/{probeid}',
+        (i: number) => `/v1/devices/${i}/apps/${i + 1}/web-probes/${i + 2}`,
+      ],
       ['/v1/users/{userid}', (i: number) => `/zdx/v1/users/${i}`],
       ['/v1/alerts/{alert_id}', (i: number) => `/v1/alerts/747316076482117937${i % 10}/`],
       ['/v1/apps/{appid}/score', (i: number) => `/v1/apps/${i}/score`],
@@ -97,8 +108,9 @@ describe('attribution under concurrency', () => {
       const key = `${template} ${code}`;
       expected.set(key, (expected.get(key) ?? 0) + 1);
       const marker = `conc=${i}`;
-      return call(client, `${zdx.url}${make(i)}?status=${code}&delay=${(i * 13) % 25}&${marker}`, { agent })
-        .then((status) => ({ template, code, marker, status }));
+      return call(client, `${zdx.url}${make(i)}?status=${code}&delay=${(i * 13) % 25}&${marker}`, { agent }).then(
+        (status) => ({ template, code, marker, status }),
+      );
     });
     const results = await Promise.all(jobs);
     agent.destroy();
@@ -136,7 +148,9 @@ describe('failures are counted with their error.type', () => {
     for (const client of CLIENTS) await expect(call(client, `${refused}/v1/devices/1`)).rejects.toThrow();
     const after = await failures();
     expect(delta(after, before, '/v1/devices/{deviceid} ECONNREFUSED')).toBe(CLIENTS.length);
-    const refusedPoints = (await otel.points('zdx.api.requests')).filter((p) => p.attributes['error.type'] === 'ECONNREFUSED');
+    const refusedPoints = (await otel.points('zdx.api.requests')).filter(
+      (p) => p.attributes['error.type'] === 'ECONNREFUSED',
+    );
     expect(refusedPoints.every((p) => p.attributes['http.response.status_code'] === undefined)).toBe(true);
     const spans = otel.spans().filter((s) => String(s.attributes['url.full']).startsWith(refused));
     expect(spans).toHaveLength(CLIENTS.length);
@@ -153,7 +167,9 @@ describe('failures are counted with their error.type', () => {
     await expect(call('node:http', `${zdx.url}/v1/users?reset=1`)).rejects.toThrow();
     await expect(call('axios', `${zdx.url}/v1/apps?delay=500`, { timeoutMs: 50 })).rejects.toThrow();
     await expect(call('node:http', `${zdx.url}/v1/apps?delay=500`, { timeoutMs: 50 })).rejects.toThrow();
-    await expect(call('fetch', `${zdx.url}/v1/alerts/ongoing?delay=500`, { signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    await expect(
+      call('fetch', `${zdx.url}/v1/alerts/ongoing?delay=500`, { signal: AbortSignal.timeout(50) }),
+    ).rejects.toThrow();
     const controller = new AbortController();
     const pending = call('fetch', `${zdx.url}/v1/alerts/historical?delay=500`, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
@@ -162,9 +178,14 @@ describe('failures are counted with their error.type', () => {
     const after = await failures();
     expect(delta(after, before, '/v1/users UND_ERR_SOCKET')).toBe(1);
     expect(delta(after, before, '/v1/users ECONNRESET')).toBe(1);
-    expect(delta(after, before, '/v1/apps ETIMEDOUT') + delta(after, before, '/v1/apps AbortError')
-      + delta(after, before, '/v1/apps ECONNABORTED')).toBe(2);
-    expect(delta(after, before, '/v1/alerts/ongoing TimeoutError') + delta(after, before, '/v1/alerts/ongoing AbortError')).toBe(1);
+    expect(
+      delta(after, before, '/v1/apps ETIMEDOUT') +
+        delta(after, before, '/v1/apps AbortError') +
+        delta(after, before, '/v1/apps ECONNABORTED'),
+    ).toBe(2);
+    expect(
+      delta(after, before, '/v1/alerts/ongoing TimeoutError') + delta(after, before, '/v1/alerts/ongoing AbortError'),
+    ).toBe(1);
     expect(delta(after, before, '/v1/alerts/historical AbortError')).toBe(1);
   });
 });
@@ -182,16 +203,24 @@ describe('responses whose body is never read', () => {
 
   it('count as soon as their status is known, and end when the application lets go', async () => {
     const agent = new http.Agent({ keepAlive: true });
-    const deleted = { 'url.template': '/v1/devices/{deviceid}', 'http.request.method': 'DELETE', 'http.response.status_code': 204 };
+    const deleted = {
+      'url.template': '/v1/devices/{deviceid}',
+      'http.request.method': 'DELETE',
+      'http.response.status_code': 204,
+    };
     const big = { 'url.template': '/v1/apps/{appid}', 'http.request.method': 'GET', 'http.response.status_code': 200 };
     const count = async (match: Record<string, string | number>) => total(await otel.points('zdx.api.requests'), match);
-    const timed = async (match: Record<string, string | number>) => total(await otel.points('zdx.api.request.duration'), match);
+    const timed = async (match: Record<string, string | number>) =>
+      total(await otel.points('zdx.api.request.duration'), match);
     const [deletedBefore, bigBefore] = [await count(deleted), await count(big)];
     const [deletedTimedBefore, bigTimedBefore] = [await timed(deleted), await timed(big)];
 
     // node:http: the application looks at the status only and never reads (or resumes) the response.
     const status = await new Promise<number>((resolve, reject) => {
-      http.request(`${zdx.url}/v1/devices/77?status=204&unread=1`, { method: 'DELETE', agent }, (res) => resolve(res.statusCode!))
+      http
+        .request(`${zdx.url}/v1/devices/77?status=204&unread=1`, { method: 'DELETE', agent }, (res) =>
+          resolve(res.statusCode!),
+        )
         .on('error', reject)
         .end();
     });
@@ -220,7 +249,11 @@ describe('a fetch response dropped without reading its body', () => {
   it('ends when it is garbage collected: its duration is recorded as an abort', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
-    const match = { 'url.template': '/v1/alerts/{alert_id}', 'error.type': 'AbortError', 'http.response.status_code': 200 };
+    const match = {
+      'url.template': '/v1/alerts/{alert_id}',
+      'error.type': 'AbortError',
+      'http.response.status_code': 200,
+    };
     const timed = async () => total(await otel.points('zdx.api.request.duration'), match);
     const before = await timed();
     // The only reference to the response lives in this function's frame.
@@ -242,7 +275,8 @@ describe('hosts that are not ZDX', () => {
   it('get no metrics and untouched spans', async () => {
     // Both servers are on 127.0.0.1, only on different ports: the count must not move for the other port.
     const before = total(await otel.points('zdx.api.requests'), {});
-    for (const client of CLIENTS) await call(client, `${other.url}/v1/devices/1?status=429&other=${CLIENTS.indexOf(client)}`);
+    for (const client of CLIENTS)
+      await call(client, `${other.url}/v1/devices/1?status=429&other=${CLIENTS.indexOf(client)}`);
     expect(total(await otel.points('zdx.api.requests'), {})).toBe(before);
     const spans = otel.spans().filter((s) => String(s.attributes['url.full']).includes('other='));
     expect(spans).toHaveLength(CLIENTS.length);
@@ -287,20 +321,38 @@ describe('HTTPS and the built-in hosts', () => {
     const local = otel;
     try {
       // Real clients, real TLS; only name resolution is pointed at loopback.
-      const lookup = ((_host: string, opts: unknown, cb: (...a: unknown[]) => void) =>
-        (opts as { all?: boolean }).all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4));
-      const agent = new (await import('node:https')).Agent({ ca: tls.cert, servername: 'localhost', lookup: lookup as never });
+      const lookup = (_host: string, opts: unknown, cb: (...a: unknown[]) => void) =>
+        (opts as { all?: boolean }).all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
+      const agent = new (await import('node:https')).Agent({
+        ca: tls.cert,
+        servername: 'localhost',
+        lookup: lookup as never,
+      });
       const url = `https://api.zdxcloud.net:${server.port}/v1/devices/42/apps/7?status=200`;
       expect(await call('node:http', url, { agent: agent as unknown as http.Agent })).toBe(200);
       const dispatcher = new Agent({ connect: { ca: tls.cert, servername: 'localhost', lookup: lookup as never } });
       const { request } = await import('undici');
-      const res = await request(`https://api.zsapi.net:${server.port}/zdx/v1/devices/42/apps/7?status=503`, { dispatcher });
+      const res = await request(`https://api.zsapi.net:${server.port}/zdx/v1/devices/42/apps/7?status=503`, {
+        dispatcher,
+      });
       await res.body.arrayBuffer();
       await dispatcher.close();
       agent.destroy();
       const points = await local.points('zdx.api.requests');
-      expect(total(points, { 'server.address': 'api.zdxcloud.net', 'url.template': '/v1/devices/{deviceid}/apps/{appid}', 'http.response.status_code': 200 })).toBe(1);
-      expect(total(points, { 'server.address': 'api.zsapi.net', 'url.template': '/v1/devices/{deviceid}/apps/{appid}', 'http.response.status_code': 503 })).toBe(1);
+      expect(
+        total(points, {
+          'server.address': 'api.zdxcloud.net',
+          'url.template': '/v1/devices/{deviceid}/apps/{appid}',
+          'http.response.status_code': 200,
+        }),
+      ).toBe(1);
+      expect(
+        total(points, {
+          'server.address': 'api.zsapi.net',
+          'url.template': '/v1/devices/{deviceid}/apps/{appid}',
+          'http.response.status_code': 503,
+        }),
+      ).toBe(1);
       const names = local.spans().map((s) => s.name);
       expect(names.filter((n) => n === 'GET /v1/devices/{deviceid}/apps/{appid}')).toHaveLength(2);
     } finally {

@@ -24,8 +24,12 @@ class InMemoryReader extends MetricReader {
   constructor() {
     super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
   }
-  protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
-  protected override onShutdown(): Promise<void> { return Promise.resolve(); }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 // The issue as reported: ZDX_OTEL_EXTRA_HOSTS=127.0.0.1 with the Collector on 127.0.0.1. Real OTLP/HTTP
@@ -57,7 +61,10 @@ beforeAll(async () => {
   tracerProvider = new TracerProvider({
     spanProcessors: [
       new ZdxSpanProcessor(options),
-      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` }), scheduledDelayMillis: 10 }),
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` }),
+        scheduledDelayMillis: 10,
+      }),
     ],
   });
   metrics.setGlobalMeterProvider(meterProvider);

@@ -15,26 +15,29 @@ const RUNS = { numRuns: 2000 };
 describe('classifyStatus is total', () => {
   it('gives a valid class, text and message for any value at all', () => {
     fc.assert(
-      fc.property(fc.oneof(
-        fc.anything(),
-        fc.integer(),
-        fc.double(),
-        { arbitrary: fc.integer({ min: 99, max: 600 }), weight: 4 },
-        fc.constantFrom(99, 100, 101, 199, 200, 299, 300, 399, 400, 408, 429, 499, 500, 503, 599, 600),
-      ), (value) => {
-        const info = classifyStatus(value as number);
-        expect(STATUS_CLASSES).toContain(info.statusClass);
-        expect(typeof info.text).toBe('string');
-        expect(info.text.length).toBeGreaterThan(0);
-        expect(typeof info.description).toBe('string');
-        expect(typeof statusMessage(info)).toBe('string');
-        expect(info.code === undefined || Number.isFinite(info.code)).toBe(true);
-        const isCode = Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 599;
-        if (isCode) expect(info.statusClass).toBe(`${Math.floor((value as number) / 100)}xx`);
-        else if (value === undefined || value === null) expect(info.statusClass).toBe('error');
-        else expect(info.statusClass).toBe('unknown');
-        expect(info.retryable).toBe(isCode && [408, 429, 500, 502, 503, 504].includes(value as number));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.integer(),
+          fc.double(),
+          { arbitrary: fc.integer({ min: 99, max: 600 }), weight: 4 },
+          fc.constantFrom(99, 100, 101, 199, 200, 299, 300, 399, 400, 408, 429, 499, 500, 503, 599, 600),
+        ),
+        (value) => {
+          const info = classifyStatus(value as number);
+          expect(STATUS_CLASSES).toContain(info.statusClass);
+          expect(typeof info.text).toBe('string');
+          expect(info.text.length).toBeGreaterThan(0);
+          expect(typeof info.description).toBe('string');
+          expect(typeof statusMessage(info)).toBe('string');
+          expect(info.code === undefined || Number.isFinite(info.code)).toBe(true);
+          const isCode = Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 599;
+          if (isCode) expect(info.statusClass).toBe(`${Math.floor((value as number) / 100)}xx`);
+          else if (value === undefined || value === null) expect(info.statusClass).toBe('error');
+          else expect(info.statusClass).toBe('unknown');
+          expect(info.retryable).toBe(isCode && [408, 429, 500, 502, 503, 504].includes(value as number));
+        },
+      ),
       RUNS,
     );
   });
@@ -87,20 +90,24 @@ function isGenericTemplate(template: string): boolean {
 describe('route templates', () => {
   it('are only catalog templates or bounded generic templates, and carry no planted value', () => {
     fc.assert(
-      fc.property(zdxPath, fc.constantFrom('api.zdxcloud.net', 'api.zsapi.net', 'api.zscalergov.us'), ({ segments, path }, host) => {
-        // A fresh router per case, so every unknown path is templated instead of sharing the overflow template.
-        const router = new TemplateRouter();
-        const oneApi = !host.startsWith('api.zdx');
-        const template = router.route(host, undefined, oneApi ? `/zdx${path}` : path);
-        expect(template).toBeDefined();
-        const t = template!;
-        expect(CATALOG_TEMPLATES.has(t) || isGenericTemplate(t), `${path} -> ${t}`).toBe(true);
-        const templateSegments = t.split('/').filter((s) => s !== '');
-        for (const s of templateSegments) expect(PATH_WORDS.has(s) || PLACEHOLDERS.has(s), s).toBe(true);
-        for (const planted of segments.filter((s) => !PATH_WORDS.has(s))) {
-          expect(templateSegments, `${path} -> ${t}`).not.toContain(planted);
-        }
-      }),
+      fc.property(
+        zdxPath,
+        fc.constantFrom('api.zdxcloud.net', 'api.zsapi.net', 'api.zscalergov.us'),
+        ({ segments, path }, host) => {
+          // A fresh router per case, so every unknown path is templated instead of sharing the overflow template.
+          const router = new TemplateRouter();
+          const oneApi = !host.startsWith('api.zdx');
+          const template = router.route(host, undefined, oneApi ? `/zdx${path}` : path);
+          expect(template).toBeDefined();
+          const t = template!;
+          expect(CATALOG_TEMPLATES.has(t) || isGenericTemplate(t), `${path} -> ${t}`).toBe(true);
+          const templateSegments = t.split('/').filter((s) => s !== '');
+          for (const s of templateSegments) expect(PATH_WORDS.has(s) || PLACEHOLDERS.has(s), s).toBe(true);
+          for (const planted of segments.filter((s) => !PATH_WORDS.has(s))) {
+            expect(templateSegments, `${path} -> ${t}`).not.toContain(planted);
+          }
+        },
+      ),
       RUNS,
     );
   });
@@ -125,10 +132,15 @@ describe('route templates', () => {
   it('never throws and answers undefined or a string for any host, port and path', () => {
     const router = new TemplateRouter({ extraHosts: ['127.0.0.1:8080', 'https://gw.example.net/zdx-proxy'] });
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.domain(), fc.anything()), fc.option(fc.integer()), fc.oneof(fc.string(), fc.anything()), (host, port, path) => {
-        const t = router.route(host as string, port ?? undefined, path as string);
-        expect(t === undefined || typeof t === 'string').toBe(true);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.domain(), fc.anything()),
+        fc.option(fc.integer()),
+        fc.oneof(fc.string(), fc.anything()),
+        (host, port, path) => {
+          const t = router.route(host as string, port ?? undefined, path as string);
+          expect(t === undefined || typeof t === 'string').toBe(true);
+        },
+      ),
       RUNS,
     );
   });
@@ -137,12 +149,36 @@ describe('route templates', () => {
 // ---- redaction -----------------------------------------------------------------------------------------
 
 const SENSITIVE_KEYS = [
-  'key_secret', 'key_id', 'access_token', 'refresh_token', 'client_secret', 'api_key', 'apikey', 'password',
-  'Authorization', 'session_id', 'sig', 'X-Amz-Signature', 'emails', 'email', 'q', 'search', 'userids',
-  'user_ids', 'deviceids', 'device_ids', 'mac_address', 'private_ipv4', 'username', 'jwt', 'code', 'key',
+  'key_secret',
+  'key_id',
+  'access_token',
+  'refresh_token',
+  'client_secret',
+  'api_key',
+  'apikey',
+  'password',
+  'Authorization',
+  'session_id',
+  'sig',
+  'X-Amz-Signature',
+  'emails',
+  'email',
+  'q',
+  'search',
+  'userids',
+  'user_ids',
+  'deviceids',
+  'device_ids',
+  'mac_address',
+  'private_ipv4',
+  'username',
+  'jwt',
+  'code',
+  'key',
 ];
 
-const pctAll = (s: string): string => [...s].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`).join('');
+const pctAll = (s: string): string =>
+  [...s].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`).join('');
 
 /** The ways a `key=value` pair reaches `url.full`/`url.query`: as sent, or rewritten by a client or an instrumentation. */
 const ENCODINGS: readonly ((k: string, v: string) => string)[] = [
@@ -162,7 +198,8 @@ const ENCODINGS: readonly ((k: string, v: string) => string)[] = [
   (k, v) => `a=${k}=${v}`,
 ];
 
-const harmless = fc.array(fc.tuple(fc.constantFrom('from', 'to', 'offset', 'limit', 'loc', 'dept', 'geo'), fc.nat()), { maxLength: 4 })
+const harmless = fc
+  .array(fc.tuple(fc.constantFrom('from', 'to', 'offset', 'limit', 'loc', 'dept', 'geo'), fc.nat()), { maxLength: 4 })
   .map((pairs) => pairs.map(([k, n]) => `${k}=${n}`));
 
 describe('redaction', () => {
@@ -199,30 +236,26 @@ describe('redaction', () => {
     fc.emailAddress(),
     fc.ipV4(),
     fc.ipV6(),
-    fc.tuple(fc.array(fc.stringMatching(/^[0-9a-f]{2}$/), { minLength: 6, maxLength: 6 }), fc.constantFrom(':', '-'))
+    fc
+      .tuple(fc.array(fc.stringMatching(/^[0-9a-f]{2}$/), { minLength: 6, maxLength: 6 }), fc.constantFrom(':', '-'))
       .map(([parts, sep]) => parts.join(sep)),
   );
 
   it('never keeps an email, MAC or IP address, under any key or as a path segment', () => {
     fc.assert(
-      fc.property(
-        fc.stringMatching(/^[a-z]{1,10}$/),
-        personal,
-        fc.boolean(),
-        (key, value, encode) => {
-          const sent = encode ? encodeURIComponent(value) : value;
-          const outputs = [
-            redactor.full(`https://api.zdxcloud.net/v1/devices?from=1&${key}=${sent}`),
-            redactor.query(`${key}=${sent}&from=1`),
-            redactor.path(`/v1/devices/${sent}/apps`),
-            redactor.full(`https://api.zdxcloud.net/v1/x/${sent}?from=1`),
-          ];
-          for (const out of outputs) {
-            expect(out, sent).not.toContain(value);
-            expect(out, sent).not.toContain(encodeURIComponent(value));
-          }
-        },
-      ),
+      fc.property(fc.stringMatching(/^[a-z]{1,10}$/), personal, fc.boolean(), (key, value, encode) => {
+        const sent = encode ? encodeURIComponent(value) : value;
+        const outputs = [
+          redactor.full(`https://api.zdxcloud.net/v1/devices?from=1&${key}=${sent}`),
+          redactor.query(`${key}=${sent}&from=1`),
+          redactor.path(`/v1/devices/${sent}/apps`),
+          redactor.full(`https://api.zdxcloud.net/v1/x/${sent}?from=1`),
+        ];
+        for (const out of outputs) {
+          expect(out, sent).not.toContain(value);
+          expect(out, sent).not.toContain(encodeURIComponent(value));
+        }
+      }),
       RUNS,
     );
   });
@@ -232,7 +265,14 @@ describe('redaction', () => {
       fc.property(fc.array(pathSegment, { minLength: 1, maxLength: 8 }), (segments) => {
         const out = redactor.path(`/${segments.join('/')}`);
         for (const s of out.slice(1).split('/')) {
-          expect(s === '' || s === 'REDACTED' || PATH_WORDS.has(s) || /^\d+$/.test(s) || /^[0-9a-f-]{16,}$/i.test(decodeURIComponent(s)), s).toBe(true);
+          expect(
+            s === '' ||
+              s === 'REDACTED' ||
+              PATH_WORDS.has(s) ||
+              /^\d+$/.test(s) ||
+              /^[0-9a-f-]{16,}$/i.test(decodeURIComponent(s)),
+            s,
+          ).toBe(true);
         }
       }),
       RUNS,
@@ -277,7 +317,8 @@ describe('rate-limit facts', () => {
             facts.resetEpochSeconds,
             ...Object.values(facts.windows ?? {}).flatMap((w) => [w.limit, w.remaining]),
           ];
-          for (const n of integers) if (n !== undefined) expect(Number.isSafeInteger(n) && n >= 0, String(n)).toBe(true);
+          for (const n of integers)
+            if (n !== undefined) expect(Number.isSafeInteger(n) && n >= 0, String(n)).toBe(true);
           if (facts.resetEpochSeconds !== undefined) expect(facts.resetEpochSeconds).toBeLessThan(1e10);
           if (facts.retryAfterSeconds !== undefined) {
             expect(Number.isFinite(facts.retryAfterSeconds) && facts.retryAfterSeconds >= 0).toBe(true);

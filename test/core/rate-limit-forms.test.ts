@@ -10,9 +10,19 @@ import { setupOtel, type OtelHarness } from '../support/otel.js';
 // Each request names the header set it wants back (`?set=...`).
 const SETS: Record<string, Record<string, string>> = {
   // The Go OneAPI client's unsuffixed family, with a delta reset and a Go-style Retry-After.
-  goOneApi: { 'X-Ratelimit-Limit': '100', 'X-Ratelimit-Remaining': '41', 'X-Ratelimit-Reset': '13', 'Retry-After': '13s' },
+  goOneApi: {
+    'X-Ratelimit-Limit': '100',
+    'X-Ratelimit-Remaining': '41',
+    'X-Ratelimit-Reset': '13',
+    'Retry-After': '13s',
+  },
   // Both families: RateLimit-* wins field by field.
-  both: { 'RateLimit-Limit': '30', 'RateLimit-Remaining': '29', 'X-Ratelimit-Limit': '100', 'X-Ratelimit-Remaining': '41' },
+  both: {
+    'RateLimit-Limit': '30',
+    'RateLimit-Remaining': '29',
+    'X-Ratelimit-Limit': '100',
+    'X-Ratelimit-Remaining': '41',
+  },
   // Hostile values: fractions, negatives, huge, NaN, an epoch in milliseconds.
   hostile: {
     'RateLimit-Limit': '2.5',
@@ -83,9 +93,13 @@ describe('rate-limit header forms through every client', () => {
     // The SDK warns when an INT instrument gets a fraction (once per response, issue 10): listen for it.
     const warnings: string[] = [];
     const record = (message: string) => warnings.push(message);
-    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+    diag.setLogger(
+      { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} },
+      DiagLogLevel.WARN,
+    );
     try {
-      for (const client of CLIENTS) await call(client, `http://${hostPort}/v1/devices?set=hostile&c=${CLIENTS.indexOf(client)}`);
+      for (const client of CLIENTS)
+        await call(client, `http://${hostPort}/v1/devices?set=hostile&c=${CLIENTS.indexOf(client)}`);
       await otel.points('zdx.api.rate_limit.remaining');
     } finally {
       diag.disable();
@@ -94,15 +108,21 @@ describe('rate-limit header forms through every client', () => {
     for (const client of CLIENTS) {
       const span = spanFor(`set=hostile&c=${CLIENTS.indexOf(client)}`);
       expect(span, client).toBeDefined();
-      const rateLimitKeys = Object.keys(span!.attributes).filter((k) => k.startsWith('zdx.rate_limit') || k === 'zdx.retry_after');
+      const rateLimitKeys = Object.keys(span!.attributes).filter(
+        (k) => k.startsWith('zdx.rate_limit') || k === 'zdx.retry_after',
+      );
       expect(rateLimitKeys, client).toEqual([]);
       // The call itself is still fully described.
       expect(span!.attributes['zdx.status_class']).toBe('4xx');
     }
     const gauge = await otel.points('zdx.api.rate_limit.remaining');
-    for (const point of gauge) expect(Number.isSafeInteger(point.value) && point.value >= 0, String(point.value)).toBe(true);
+    for (const point of gauge)
+      expect(Number.isSafeInteger(point.value) && point.value >= 0, String(point.value)).toBe(true);
     for (const window of ['minute', 'hour', 'day']) {
-      expect(gauge.some((p) => p.attributes['zdx.rate_limit.window'] === window), window).toBe(false);
+      expect(
+        gauge.some((p) => p.attributes['zdx.rate_limit.window'] === window),
+        window,
+      ).toBe(false);
     }
   });
 });

@@ -45,7 +45,14 @@ describe('header names', () => {
 
   it('isRateLimitHeader accepts those names only', () => {
     for (const name of RATE_LIMIT_HEADER_NAMES) expect(isRateLimitHeader(name)).toBe(true);
-    for (const name of ['RateLimit-Limit', 'content-type', 'x-ratelimit-reset-second', 'x-ratelimit-limit-week', '', 'retry']) {
+    for (const name of [
+      'RateLimit-Limit',
+      'content-type',
+      'x-ratelimit-reset-second',
+      'x-ratelimit-limit-week',
+      '',
+      'retry',
+    ]) {
       expect(isRateLimitHeader(name)).toBe(false);
     }
   });
@@ -59,7 +66,12 @@ describe('parseRateLimitHeaders', () => {
 
   it('returns undefined when every rate-limit header is unreadable', () => {
     expect(
-      parse({ 'ratelimit-limit': 'lots', 'ratelimit-remaining': '-1', 'retry-after': 'soon', 'x-ratelimit-limit-day': '' }),
+      parse({
+        'ratelimit-limit': 'lots',
+        'ratelimit-remaining': '-1',
+        'retry-after': 'soon',
+        'x-ratelimit-limit-day': '',
+      }),
     ).toBeUndefined();
   });
 

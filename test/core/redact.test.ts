@@ -105,7 +105,9 @@ describe('compileRedactor().full', () => {
     }
     expect(r.full('user:hunter2@host/path?x=1')).toBe('REDACTED:REDACTED@host/path?x=1');
     expect(r.full('https://u:hunter2@[::1/x')).not.toContain('hunter2');
-    expect(r.full('https://h/path?emails=%E0%A4%A&x=%zz&token=%')).toBe('https://h/path?emails=REDACTED&x=%zz&token=REDACTED');
+    expect(r.full('https://h/path?emails=%E0%A4%A&x=%zz&token=%')).toBe(
+      'https://h/path?emails=REDACTED&x=%zz&token=REDACTED',
+    );
     expect(r.full('https://h/path?%zz=1&e%6Dails=%E0%A4%A')).toBe('https://h/path?%zz=1&e%6Dails=REDACTED');
   });
 });
@@ -202,18 +204,32 @@ describe('compileRedactor(): MAC, IP and user names', () => {
     expect(r.path(`/v1/widgets/${value}/x`)).not.toContain(value);
   });
 
-  it.each(['user', 'username', 'user_name', 'UserPrincipalName', 'login', 'owner', 'account', 'name', 'upn_email',
-    'hostname', 'device_name', 'mac', 'ip', 'client_ip', 'ip_address', 'phone', 'display-name'])(
-    'redacts the value of the person or device key %s',
-    (key) => {
-      expect(r.query(`${key}=jsmith&from=1`)).toBe(`${key}=REDACTED&from=1`);
-    },
-  );
+  it.each([
+    'user',
+    'username',
+    'user_name',
+    'UserPrincipalName',
+    'login',
+    'owner',
+    'account',
+    'name',
+    'upn_email',
+    'hostname',
+    'device_name',
+    'mac',
+    'ip',
+    'client_ip',
+    'ip_address',
+    'phone',
+    'display-name',
+  ])('redacts the value of the person or device key %s', (key) => {
+    expect(r.query(`${key}=jsmith&from=1`)).toBe(`${key}=REDACTED&from=1`);
+  });
 
   it('keeps times, counts and ZDX filters', () => {
-    expect(r.query('from=1700000000&to=1700007200&loc=12&dept=3&geo=7&limit=50&offset=abc&time=12:30:45&metric_name=pft')).toBe(
-      'from=1700000000&to=1700007200&loc=12&dept=3&geo=7&limit=50&offset=abc&time=12:30:45&metric_name=pft',
-    );
+    expect(
+      r.query('from=1700000000&to=1700007200&loc=12&dept=3&geo=7&limit=50&offset=abc&time=12:30:45&metric_name=pft'),
+    ).toBe('from=1700000000&to=1700007200&loc=12&dept=3&geo=7&limit=50&offset=abc&time=12:30:45&metric_name=pft');
   });
 });
 
@@ -226,17 +242,25 @@ describe('compileRedactor().path', () => {
     expect(r.path('/v1/t/eyJhbGciOiJIUzI1NiJ9.e30.sig/y')).toBe('/v1/REDACTED/REDACTED/REDACTED');
     expect(r.path('/v1/devices;token=SECRET/5')).toBe('/v1/REDACTED/5');
     expect(r.path('/v1/devices%3Btoken%3DSECRET/5')).toBe('/v1/REDACTED/5');
-    expect(r.full('https://api.zdxcloud.net/v1/users/bob@example.com?from=1')).toBe('https://api.zdxcloud.net/v1/users/REDACTED?from=1');
-    expect(r.full('https://u:p@api.zdxcloud.net/v1/users/bob@example.com')).toBe('https://REDACTED:REDACTED@api.zdxcloud.net/v1/users/REDACTED');
+    expect(r.full('https://api.zdxcloud.net/v1/users/bob@example.com?from=1')).toBe(
+      'https://api.zdxcloud.net/v1/users/REDACTED?from=1',
+    );
+    expect(r.full('https://u:p@api.zdxcloud.net/v1/users/bob@example.com')).toBe(
+      'https://REDACTED:REDACTED@api.zdxcloud.net/v1/users/REDACTED',
+    );
   });
   it('keeps catalog paths with numeric, UUID and long hex ids', () => {
     expect(r.path('/v1/devices/123/apps/4')).toBe('/v1/devices/123/apps/4');
     expect(r.path('/zdx/v1/devices/1/deeptraces/3f2b8c1e-9d4a-4e2b-8f6a-1c2d3e4f5a6b/top-processes')).toBe(
       '/zdx/v1/devices/1/deeptraces/3f2b8c1e-9d4a-4e2b-8f6a-1c2d3e4f5a6b/top-processes',
     );
-    expect(r.path('/v1/alerts/7473160764821179371/affected_devices/')).toBe('/v1/alerts/7473160764821179371/affected_devices/');
+    expect(r.path('/v1/alerts/7473160764821179371/affected_devices/')).toBe(
+      '/v1/alerts/7473160764821179371/affected_devices/',
+    );
     expect(r.path('//v1//inventory/softwares')).toBe('//v1//inventory/softwares');
-    expect(r.full('http://127.0.0.1:8080/zdx/v1/alerts/7473160764821179371')).toBe('http://127.0.0.1:8080/zdx/v1/alerts/7473160764821179371');
+    expect(r.full('http://127.0.0.1:8080/zdx/v1/alerts/7473160764821179371')).toBe(
+      'http://127.0.0.1:8080/zdx/v1/alerts/7473160764821179371',
+    );
     expect(r.path('/v1/analysis/00c0ffee00c0ffee00c0ffee')).toBe('/v1/analysis/00c0ffee00c0ffee00c0ffee');
   });
 });

@@ -7,8 +7,12 @@ import { call, CLIENTS } from '../support/clients.js';
 import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
 
 class Reader extends MetricReader {
-  protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
-  protected override onShutdown(): Promise<void> { return Promise.resolve(); }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 // A metrics pipeline that throws on every record (a broken View processor), under a real SDK: zdx-otel's
@@ -20,16 +24,39 @@ const warnings: string[] = [];
 
 beforeAll(async () => {
   zdx = await startZdxLikeServer();
-  diag.setLogger({
-    error: () => {}, info: () => {}, debug: () => {}, verbose: () => {},
-    warn: (message: string) => { warnings.push(message); },
-  }, DiagLogLevel.WARN);
+  diag.setLogger(
+    {
+      error: () => {},
+      info: () => {},
+      debug: () => {},
+      verbose: () => {},
+      warn: (message: string) => {
+        warnings.push(message);
+      },
+    },
+    DiagLogLevel.WARN,
+  );
   provider = new MeterProvider({
     readers: [new Reader()],
-    views: [{ instrumentName: '*', meterName: 'zdx-otel', attributesProcessors: [{ process: () => { throw new Error('broken processor'); } }] }],
+    views: [
+      {
+        instrumentName: '*',
+        meterName: 'zdx-otel',
+        attributesProcessors: [
+          {
+            process: () => {
+              throw new Error('broken processor');
+            },
+          },
+        ],
+      },
+    ],
   });
   metrics.setGlobalMeterProvider(provider);
-  unregister = registerInstrumentations({ instrumentations: [new ZdxInstrumentation({ extraHosts: [zdx.hostPort] })], meterProvider: provider });
+  unregister = registerInstrumentations({
+    instrumentations: [new ZdxInstrumentation({ extraHosts: [zdx.hostPort] })],
+    meterProvider: provider,
+  });
 });
 afterAll(async () => {
   unregister();
@@ -46,7 +73,8 @@ describe('when recording fails inside zdx-otel', () => {
     process.on('uncaughtException', onUncaught);
     try {
       for (const client of CLIENTS) {
-        for (const status of [200, 429, 503]) expect(await call(client, `${zdx.url}/v1/devices/1?status=${status}&ratelimit=1`)).toBe(status);
+        for (const status of [200, 429, 503])
+          expect(await call(client, `${zdx.url}/v1/devices/1?status=${status}&ratelimit=1`)).toBe(status);
       }
       await new Promise((r) => setTimeout(r, 50));
     } finally {

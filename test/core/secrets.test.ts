@@ -57,18 +57,34 @@ describe('nothing sensitive reaches exported spans or metrics', () => {
     };
     for (const client of CLIENTS) {
       await call(client, `${zdx.url}/v1/oauth/token`, {
-        method: 'POST', headers, body: JSON.stringify({ key_id: 'k1', key_secret: PLANTED.keySecret, timestamp: 1 }),
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ key_id: 'k1', key_secret: PLANTED.keySecret, timestamp: 1 }),
       });
-      await call(client, `${zdx.url}/v1/devices?emails=${encodeURIComponent(PLANTED.email)}&userids=${PLANTED.userIds}&mac_address=${PLANTED.mac}&private_ipv4=${PLANTED.ip}&from=1&to=2`, { headers });
+      await call(
+        client,
+        `${zdx.url}/v1/devices?emails=${encodeURIComponent(PLANTED.email)}&userids=${PLANTED.userIds}&mac_address=${PLANTED.mac}&private_ipv4=${PLANTED.ip}&from=1&to=2`,
+        { headers },
+      );
       await call(client, `${zdx.url}/zdx/v1/users?q=${PLANTED.query}&search=${PLANTED.query}&offset=abc`, { headers });
-      await call(client, `${zdx.url}/v1/inventory/software?user_ids=${PLANTED.userIds}&device_ids=${PLANTED.deviceIds}&deviceids=${PLANTED.deviceIds}`, { headers });
-      await call(client, `${zdx.url}/v1/devices/1?key_secret=${PLANTED.keySecret}&access_token=${PLANTED.bearer}&status=401`, { headers });
+      await call(
+        client,
+        `${zdx.url}/v1/inventory/software?user_ids=${PLANTED.userIds}&device_ids=${PLANTED.deviceIds}&deviceids=${PLANTED.deviceIds}`,
+        { headers },
+      );
+      await call(
+        client,
+        `${zdx.url}/v1/devices/1?key_secret=${PLANTED.keySecret}&access_token=${PLANTED.bearer}&status=401`,
+        { headers },
+      );
       await call(client, `${zdx.url}/v1/unknown/${encodeURIComponent(PLANTED.email)}/x`, { headers });
       // node:http, axios and got send `;` as it is, and instrumentation-http records it as `%3B`.
       await call(client, `${zdx.url}/v1/apps?a=1;token=${PLANTED.semicolonToken}&from=1`, { headers });
       await call(client, `${zdx.url}/v1/apps?a=1%253Btoken%253D${PLANTED.doubleEncoded}&from=1`, { headers });
       await call(client, `${zdx.url}/v1/customthing/${PLANTED.userName}/profile`, { headers });
-      await call(client, `${zdx.url}/v1/apps?client=${PLANTED.otherKeyIp}&device_info=${PLANTED.otherKeyMac}&from=1`, { headers });
+      await call(client, `${zdx.url}/v1/apps?client=${PLANTED.otherKeyIp}&device_info=${PLANTED.otherKeyMac}&from=1`, {
+        headers,
+      });
     }
     // URL credentials (node:http and axios accept them; fetch refuses URLs with credentials by design).
     await call('node:http', `http://user:${PLANTED.password}@${zdx.hostPort}/v1/apps`);

@@ -261,7 +261,10 @@ describe('non-ZDX requests', () => {
     // The government gateways carry ZIA and ZPA too: only /zdx/ is ZDX there.
     for (const host of ['api.zscalergov.net', 'api.zscalergov.us']) {
       expect(templateFor('GET', `https://${host}/zia/api/v1/users`), host).toBeUndefined();
-      expect(templateFor('GET', `https://${host}/zpa/mgmtconfig/v1/admin/customers/1/application`), host).toBeUndefined();
+      expect(
+        templateFor('GET', `https://${host}/zpa/mgmtconfig/v1/admin/customers/1/application`),
+        host,
+      ).toBeUndefined();
       expect(templateFor('GET', `https://${host}/v1/devices`), host).toBeUndefined();
       expect(router.route(host, undefined, '/zia/api/v1/status')).toBeUndefined();
       expect(templateFor('GET', `https://${host}/zdx/v1/devices/5`), host).toBe('/v1/devices/{deviceid}');
@@ -308,6 +311,8 @@ describe('templateFor', () => {
     expect(templateFor('GET', 'http://')).toBeUndefined();
     expect(templateFor('GET', null as unknown as string)).toBeUndefined();
     expect(templateFor('GET', `https://api.zdxcloud.net/${'a/'.repeat(100_000)}`)).toBe(`${'/{id}'.repeat(8)}/{...}`);
-    expect(templateFor('GET', `https://api.zdxcloud.net/${'list/'.repeat(100_000)}`)).toBe(`${'/list'.repeat(8)}/{...}`);
+    expect(templateFor('GET', `https://api.zdxcloud.net/${'list/'.repeat(100_000)}`)).toBe(
+      `${'/list'.repeat(8)}/{...}`,
+    );
   });
 });

@@ -42,8 +42,9 @@ describe('withZdxTenant', () => {
   it('changes nothing for calls made outside it', async () => {
     await call('fetch', `${zdx.url}/v1/devices/3?t=none`);
     expect(spansWith('t=none')[0]?.attributes['zdx.tenant']).toBeUndefined();
-    const untagged = (await otel.points('zdx.api.requests')).filter((p) => p.attributes['url.template'] !== undefined
-      && p.attributes['zdx.tenant'] === undefined);
+    const untagged = (await otel.points('zdx.api.requests')).filter(
+      (p) => p.attributes['url.template'] !== undefined && p.attributes['zdx.tenant'] === undefined,
+    );
     expect(total(untagged, {})).toBeGreaterThanOrEqual(1);
     expect(activeZdxTenant()).toBeUndefined();
   });

@@ -7,8 +7,12 @@ import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
 
 let zdx: TestServer;
 
-beforeAll(async () => { zdx = await startZdxLikeServer(); });
-afterAll(async () => { await zdx.close(); });
+beforeAll(async () => {
+  zdx = await startZdxLikeServer();
+});
+afterAll(async () => {
+  await zdx.close();
+});
 
 describe('with tracing off', () => {
   it('every client call is counted and timed without any tracer provider', async () => {
@@ -16,12 +20,15 @@ describe('with tracing off', () => {
     const otel: OtelHarness = setupOtel({ zdx: { extraHosts: [zdx.hostPort] }, tracing: false });
     try {
       for (const client of CLIENTS) {
-        for (const status of [200, 401, 403, 429, 500]) await call(client, `${zdx.url}/zdx/v1/alerts/ongoing?status=${status}`);
+        for (const status of [200, 401, 403, 429, 500])
+          await call(client, `${zdx.url}/zdx/v1/alerts/ongoing?status=${status}`);
       }
       const points = await otel.points('zdx.api.requests');
       expect(total(points, { 'url.template': '/v1/alerts/ongoing' })).toBe(CLIENTS.length * 5);
       for (const status of [401, 403, 429, 500]) {
-        expect(total(points, { 'http.response.status_code': status, 'error.type': String(status) })).toBe(CLIENTS.length);
+        expect(total(points, { 'http.response.status_code': status, 'error.type': String(status) })).toBe(
+          CLIENTS.length,
+        );
       }
       const durations = await otel.points('zdx.api.request.duration');
       expect(total(durations, { 'url.template': '/v1/alerts/ongoing' })).toBe(CLIENTS.length * 5);
@@ -42,8 +49,11 @@ describe('with tracing off', () => {
         zdx.traced = 0;
         zdx.requests = 0;
         const run = runApp(['--import', 'zdx-otel/register', `${APPS}exit-app.mjs`], {
-          ZDX_URL: zdx.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, RUN_MS: '300',
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_EXPORTER: tracing ? 'otlp' : 'none',
+          ZDX_URL: zdx.url,
+          ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+          RUN_MS: '300',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_TRACES_EXPORTER: tracing ? 'otlp' : 'none',
         });
         expect((await exited(run)).code).toBe(0);
         const sent = Number(/sent (\d+)/.exec(run.stdout())![1]);

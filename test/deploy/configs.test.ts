@@ -83,65 +83,77 @@ interface CollectorConfig {
 // Pre-2026 names that the Collector now only keeps as deprecated aliases.
 const DEPRECATED = new Set(['prometheusremotewrite', 'otlphttp', 'spanmetrics', 'healthcheck', 'memorylimiter']);
 
-describe.each(['otel-collector/config.yaml', 'otel-collector/config.otlp.yaml', 'otel-collector/config.scrape.yaml'])('Collector %s', (file) => {
-  const config = yaml<CollectorConfig>(file);
-  const metrics = config.service.pipelines.metrics;
+describe.each(['otel-collector/config.yaml', 'otel-collector/config.otlp.yaml', 'otel-collector/config.scrape.yaml'])(
+  'Collector %s',
+  (file) => {
+    const config = yaml<CollectorConfig>(file);
+    const metrics = config.service.pipelines.metrics;
 
-  test('OTLP/HTTP in on 4318, a metrics pipeline, memory_limiter first', () => {
-    expect(config.receivers.otlp?.protocols?.http?.endpoint).toMatch(/4318/);
-    expect(metrics?.receivers).toEqual(['otlp']);
-    expect(metrics?.processors?.[0]).toBe('memory_limiter');
-    expect(config.processors?.memory_limiter).toMatchObject({ check_interval: expect.any(String) });
-  });
+    test('OTLP/HTTP in on 4318, a metrics pipeline, memory_limiter first', () => {
+      expect(config.receivers.otlp?.protocols?.http?.endpoint).toMatch(/4318/);
+      expect(metrics?.receivers).toEqual(['otlp']);
+      expect(metrics?.processors?.[0]).toBe('memory_limiter');
+      expect(config.processors?.memory_limiter).toMatchObject({ check_interval: expect.any(String) });
+    });
 
-  test('every component in the pipeline is defined and every defined one is used', () => {
-    const used = { receivers: new Set<string>(), processors: new Set<string>(), exporters: new Set<string>() };
-    for (const p of Object.values(config.service.pipelines)) {
-      p.receivers.forEach((r) => used.receivers.add(r));
-      (p.processors ?? []).forEach((r) => used.processors.add(r));
-      p.exporters.forEach((r) => used.exporters.add(r));
-    }
-    expect([...used.receivers].sort()).toEqual(Object.keys(config.receivers).sort());
-    expect([...used.processors].sort()).toEqual(Object.keys(config.processors ?? {}).sort());
-    expect([...used.exporters].sort()).toEqual(Object.keys(config.exporters).sort());
-    expect(config.service.extensions?.sort()).toEqual(Object.keys(config.extensions ?? {}).sort());
-  });
+    test('every component in the pipeline is defined and every defined one is used', () => {
+      const used = { receivers: new Set<string>(), processors: new Set<string>(), exporters: new Set<string>() };
+      for (const p of Object.values(config.service.pipelines)) {
+        p.receivers.forEach((r) => used.receivers.add(r));
+        (p.processors ?? []).forEach((r) => used.processors.add(r));
+        p.exporters.forEach((r) => used.exporters.add(r));
+      }
+      expect([...used.receivers].sort()).toEqual(Object.keys(config.receivers).sort());
+      expect([...used.processors].sort()).toEqual(Object.keys(config.processors ?? {}).sort());
+      expect([...used.exporters].sort()).toEqual(Object.keys(config.exporters).sort());
+      expect(config.service.extensions?.sort()).toEqual(Object.keys(config.extensions ?? {}).sort());
+    });
 
-  test('component types use the current lower_snake_case names', () => {
-    const ids = [
-      ...Object.keys(config.receivers),
-      ...Object.keys(config.processors ?? {}),
-      ...Object.keys(config.exporters),
-      ...Object.keys(config.extensions ?? {}),
-    ];
-    for (const id of ids) {
-      const type = id.split('/')[0] ?? id;
-      expect(type).toMatch(/^[a-z][a-z0-9_]*$/);
-      expect(DEPRECATED.has(type), `${type} is a deprecated alias`).toBe(false);
-    }
-    // `otlp` is only a receiver name now; the exporters are otlp_grpc / otlp_http.
-    expect(Object.keys(config.exporters).some((id) => id.split('/')[0] === 'otlp')).toBe(false);
-  });
+    test('component types use the current lower_snake_case names', () => {
+      const ids = [
+        ...Object.keys(config.receivers),
+        ...Object.keys(config.processors ?? {}),
+        ...Object.keys(config.exporters),
+        ...Object.keys(config.extensions ?? {}),
+      ];
+      for (const id of ids) {
+        const type = id.split('/')[0] ?? id;
+        expect(type).toMatch(/^[a-z][a-z0-9_]*$/);
+        expect(DEPRECATED.has(type), `${type} is a deprecated alias`).toBe(false);
+      }
+      // `otlp` is only a receiver name now; the exporters are otlp_grpc / otlp_http.
+      expect(Object.keys(config.exporters).some((id) => id.split('/')[0] === 'otlp')).toBe(false);
+    });
 
-  test('environment references use ${env:NAME:-default}, so the file works unchanged in compose and Kubernetes', () => {
-    const refs = read(file).match(/\$\{[^}]*\}/g) ?? [];
-    for (const ref of refs) expect(ref).toMatch(/^\$\{env:[A-Z_][A-Z0-9_]*:-[^}]+\}$/);
-  });
+    test('environment references use ${env:NAME:-default}, so the file works unchanged in compose and Kubernetes', () => {
+      const refs = read(file).match(/\$\{[^}]*\}/g) ?? [];
+      for (const ref of refs) expect(ref).toMatch(/^\$\{env:[A-Z_][A-Z0-9_]*:-[^}]+\}$/);
+    });
 
-  test('exports to Prometheus in a way that gives the contract names', () => {
-    const [id, exporter] = Object.entries(config.exporters)[0] ?? [];
-    if (id === 'prometheus_remote_write') expect(exporter?.endpoint).toMatch(/\/api\/v1\/write\}?$/);
-    else if (id?.startsWith('otlp_http')) expect(exporter?.endpoint).toMatch(/\/api\/v1\/otlp\}?$/);
-    else expect(id).toBe('prometheus');
-    // Suffix-adding is the default everywhere; switching it off would rename zdx_api_request_duration_seconds_*.
-    expect(read(file)).not.toMatch(/add_metric_suffixes:\s*false|translation_strategy:\s*\w*WithoutSuffixes|NoTranslation/);
-  });
-});
+    test('exports to Prometheus in a way that gives the contract names', () => {
+      const [id, exporter] = Object.entries(config.exporters)[0] ?? [];
+      if (id === 'prometheus_remote_write') expect(exporter?.endpoint).toMatch(/\/api\/v1\/write\}?$/);
+      else if (id?.startsWith('otlp_http')) expect(exporter?.endpoint).toMatch(/\/api\/v1\/otlp\}?$/);
+      else expect(id).toBe('prometheus');
+      // Suffix-adding is the default everywhere; switching it off would rename zdx_api_request_duration_seconds_*.
+      expect(read(file)).not.toMatch(
+        /add_metric_suffixes:\s*false|translation_strategy:\s*\w*WithoutSuffixes|NoTranslation/,
+      );
+    });
+  },
+);
 
 interface Compose {
   services: Record<
     string,
-    { image: string; command?: string[]; volumes?: string[]; ports?: string[]; environment?: Record<string, string>; depends_on?: string[] }
+    {
+      image: string;
+      command?: string[];
+      volumes?: string[];
+      ports?: string[];
+      environment?: Record<string, string>;
+      depends_on?: string[];
+    }
   >;
 }
 
@@ -169,15 +181,25 @@ describe('docker-compose.yml', () => {
   });
 
   test('Prometheus receives pushes and reaches Alertmanager; Grafana gets provisioning and dashboards', () => {
-    expect(services.prometheus?.command).toEqual(expect.arrayContaining(['--web.enable-remote-write-receiver', '--web.enable-otlp-receiver']));
-    const prom = yaml<{ alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> } }>('prometheus/prometheus.yml');
+    expect(services.prometheus?.command).toEqual(
+      expect.arrayContaining(['--web.enable-remote-write-receiver', '--web.enable-otlp-receiver']),
+    );
+    const prom = yaml<{ alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> } }>(
+      'prometheus/prometheus.yml',
+    );
     expect(prom.alerting.alertmanagers[0]?.static_configs[0]?.targets).toEqual(['alertmanager:9093']);
-    expect(services['otel-collector']?.environment?.PROMETHEUS_REMOTE_WRITE_URL).toBe('http://prometheus:9090/api/v1/write');
+    expect(services['otel-collector']?.environment?.PROMETHEUS_REMOTE_WRITE_URL).toBe(
+      'http://prometheus:9090/api/v1/write',
+    );
     expect(services['otel-collector']?.ports).toContain('4318:4318');
-    const provider = yaml<{ providers: Array<{ options: { path: string } }> }>('grafana/provisioning/dashboards/zdx.yml');
+    const provider = yaml<{ providers: Array<{ options: { path: string } }> }>(
+      'grafana/provisioning/dashboards/zdx.yml',
+    );
     const dashboardsMount = services.grafana?.volumes?.find((v) => v.startsWith('./grafana/dashboards:'));
     expect(dashboardsMount?.split(':')[1]).toBe(provider.providers[0]?.options.path);
-    const datasources = yaml<{ datasources: Array<{ type: string; url: string }> }>('grafana/provisioning/datasources/prometheus.yml');
+    const datasources = yaml<{ datasources: Array<{ type: string; url: string }> }>(
+      'grafana/provisioning/datasources/prometheus.yml',
+    );
     expect(datasources.datasources.map((d) => `${d.type} ${d.url}`)).toEqual([
       'prometheus http://prometheus:9090',
       'alertmanager http://alertmanager:9093',
@@ -194,8 +216,13 @@ describe('docker-compose.yml', () => {
 
 describe('Prometheus and Alertmanager configs', () => {
   test('promtool check config accepts prometheus.yml and the rule files it loads', () => {
-    const run = spawnSync('promtool', ['check', 'config', path.join(DEPLOY, 'prometheus/prometheus.yml')], { encoding: 'utf8' });
-    if (run.error) throw new Error(`promtool could not run (${run.error.message}): apt-get install -y --no-install-recommends prometheus`);
+    const run = spawnSync('promtool', ['check', 'config', path.join(DEPLOY, 'prometheus/prometheus.yml')], {
+      encoding: 'utf8',
+    });
+    if (run.error)
+      throw new Error(
+        `promtool could not run (${run.error.message}): apt-get install -y --no-install-recommends prometheus`,
+      );
     const output = `${run.stdout}${run.stderr}`;
     expect(run.status, output).toBe(0);
     expect(output).toContain('SUCCESS: 2 rule files found');
@@ -212,14 +239,19 @@ describe('Prometheus and Alertmanager configs', () => {
     const names = am.receivers.map((r) => r.name);
     expect(names).toContain(am.route.receiver);
     for (const r of am.route.routes) expect(names).toContain(r.receiver);
-    expect(am.inhibit_rules[0]).toMatchObject({ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'] });
+    expect(am.inhibit_rules[0]).toMatchObject({
+      source_matchers: ['severity="critical"'],
+      target_matchers: ['severity="warning"'],
+    });
   });
 
   /** amtool from Debian's prometheus-alertmanager; missing fails (never skips). */
   function amtool(...args: string[]): { status: number; output: string } {
     const run = spawnSync('amtool', args, { encoding: 'utf8', timeout: 60_000 });
     if (run.error) {
-      throw new Error(`amtool could not run (${run.error.message}). Run \`bash .ci/install-backends.sh\` (apt package prometheus-alertmanager).`);
+      throw new Error(
+        `amtool could not run (${run.error.message}). Run \`bash .ci/install-backends.sh\` (apt package prometheus-alertmanager).`,
+      );
     }
     return { status: run.status ?? -1, output: `${run.stdout}${run.stderr}` };
   }
@@ -232,19 +264,33 @@ describe('Prometheus and Alertmanager configs', () => {
 
   test('amtool routes critical alerts to page and the rest to ticket', () => {
     const file = `--config.file=${path.join(DEPLOY, 'alertmanager/alertmanager.yml')}`;
-    const receiver = (...labels: string[]): string => amtool('config', 'routes', 'test', file, ...labels).output.split('\n')[0]!.trim();
-    expect(receiver('alertname=ZdxApiRateLimited', 'severity=critical', 'server_address=api.zdxcloud.net')).toBe('page');
-    expect(receiver('alertname=ZdxApiRateLimited', 'severity=warning', 'server_address=api.zdxcloud.net')).toBe('ticket');
+    const receiver = (...labels: string[]): string =>
+      amtool('config', 'routes', 'test', file, ...labels)
+        .output.split('\n')[0]!
+        .trim();
+    expect(receiver('alertname=ZdxApiRateLimited', 'severity=critical', 'server_address=api.zdxcloud.net')).toBe(
+      'page',
+    );
+    expect(receiver('alertname=ZdxApiRateLimited', 'severity=warning', 'server_address=api.zdxcloud.net')).toBe(
+      'ticket',
+    );
     expect(receiver('alertname=ZdxApiRateLimitBudgetLow', 'severity=warning', 'zdx_tenant=acme')).toBe('ticket');
   });
 
   test('grouping and inhibition use only labels the alerts carry', () => {
-    const am = yaml<{ route: { group_by: string[] }; inhibit_rules: Array<{ equal: string[]; source_matchers: string[]; target_matchers: string[] }> }>(
-      'alertmanager/alertmanager.yml',
-    );
+    const am = yaml<{
+      route: { group_by: string[] };
+      inhibit_rules: Array<{ equal: string[]; source_matchers: string[]; target_matchers: string[] }>;
+    }>('alertmanager/alertmanager.yml');
     const rules = alertGroups(DEFAULT_CONFIG).flatMap((g) => g.rules);
     // Labels an alert can have: alertname, its rule labels, and every label its expression keeps (by/on clauses).
-    const carried = new Set(['alertname', ...rules.flatMap((r) => [...Object.keys(r.labels), ...[...r.expr.matchAll(/\b(?:by|on) \(([^)]*)\)/g)].flatMap((m) => (m[1] ?? '').split(/,\s*/))])]);
+    const carried = new Set([
+      'alertname',
+      ...rules.flatMap((r) => [
+        ...Object.keys(r.labels),
+        ...[...r.expr.matchAll(/\b(?:by|on) \(([^)]*)\)/g)].flatMap((m) => (m[1] ?? '').split(/,\s*/)),
+      ]),
+    ]);
     for (const label of [...am.route.group_by, ...am.inhibit_rules.flatMap((r) => r.equal)]) {
       expect(carried.has(label) || label === 'zdx_rate_limit_window', `${label} is on no alert`).toBe(true);
     }
@@ -283,7 +329,15 @@ describe('Kubernetes manifests', () => {
       expect(obj.metadata.name, file).toMatch(/^[a-z0-9-]+$/);
     }
     expect(objects.map((o) => o.obj.kind).sort()).toEqual(
-      ['ConfigMap', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PrometheusRule', 'Service'].sort(),
+      [
+        'ConfigMap',
+        'ConfigMap',
+        'Deployment',
+        'HorizontalPodAutoscaler',
+        'PodDisruptionBudget',
+        'PrometheusRule',
+        'Service',
+      ].sort(),
     );
   });
 
@@ -294,7 +348,12 @@ describe('Kubernetes manifests', () => {
         template: {
           metadata: { labels: Record<string, string> };
           spec: {
-            containers: Array<{ args: string[]; ports: Array<{ name: string; containerPort: number }>; volumeMounts: Array<{ name: string; mountPath: string }>; resources: { limits: { memory: string } } }>;
+            containers: Array<{
+              args: string[];
+              ports: Array<{ name: string; containerPort: number }>;
+              volumeMounts: Array<{ name: string; mountPath: string }>;
+              resources: { limits: { memory: string } };
+            }>;
             volumes: Array<{ name: string; configMap: { name: string } }>;
           };
         };
@@ -310,15 +369,21 @@ describe('Kubernetes manifests', () => {
     expect(configMap.data?.['config.yaml']).toBe(read(COLLECTOR_CONFIG));
     expect(pod.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
 
-    const service = find('Service') as K8sObject & { spec: { selector: Record<string, string>; ports: Array<{ port: number; targetPort: string }> } };
+    const service = find('Service') as K8sObject & {
+      spec: { selector: Record<string, string>; ports: Array<{ port: number; targetPort: string }> };
+    };
     expect(pod.metadata.labels).toMatchObject(service.spec.selector);
     expect(service.spec.ports.map((p) => p.port)).toContain(4318);
     for (const p of service.spec.ports) expect(container?.ports.map((c) => c.name)).toContain(p.targetPort);
 
-    const hpa = find('HorizontalPodAutoscaler') as K8sObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number } };
+    const hpa = find('HorizontalPodAutoscaler') as K8sObject & {
+      spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number };
+    };
     expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: deployment.metadata.name });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
-    const pdb = find('PodDisruptionBudget') as K8sObject & { spec: { selector: { matchLabels: Record<string, string> } } };
+    const pdb = find('PodDisruptionBudget') as K8sObject & {
+      spec: { selector: { matchLabels: Record<string, string> } };
+    };
     expect(pod.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
   });
 
@@ -349,6 +414,7 @@ describe('README', () => {
   });
 
   test('names the pinned image versions that docker-compose.yml uses', () => {
-    for (const service of Object.values(yaml<Compose>('docker-compose.yml').services)) expect(readme).toContain(service.image);
+    for (const service of Object.values(yaml<Compose>('docker-compose.yml').services))
+      expect(readme).toContain(service.image);
   });
 });

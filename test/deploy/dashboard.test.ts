@@ -27,14 +27,27 @@ interface Panel {
   gridPos: { x: number; y: number; w: number; h: number };
   datasource?: { type?: string; uid?: string };
   targets?: Array<{ refId?: string; expr?: string; datasource?: { uid?: string } }>;
-  fieldConfig?: { defaults?: unknown; overrides?: Array<{ matcher: { id: string; options: unknown }; properties: Array<{ id: string; value: unknown }> }> };
+  fieldConfig?: {
+    defaults?: unknown;
+    overrides?: Array<{ matcher: { id: string; options: unknown }; properties: Array<{ id: string; value: unknown }> }>;
+  };
 }
 interface Dashboard {
   uid: string;
   title: string;
   schemaVersion: number;
   panels: Panel[];
-  templating: { list: Array<{ name: string; type: string; query?: unknown; includeAll?: boolean; allValue?: string; multi?: boolean; current?: unknown }> };
+  templating: {
+    list: Array<{
+      name: string;
+      type: string;
+      query?: unknown;
+      includeAll?: boolean;
+      allValue?: string;
+      multi?: boolean;
+      current?: unknown;
+    }>;
+  };
 }
 
 const dashboard = JSON.parse(readFileSync(path.join(DEPLOY, OUTPUTS.dashboard), 'utf8')) as Dashboard;
@@ -71,7 +84,10 @@ describe('generator CLI (node deploy/src/generate.ts)', () => {
 
   test('--config/--out render a user config, and --check notices a stale file', () => {
     const options = path.join(scratch, 'options.json');
-    writeFileSync(options, JSON.stringify({ objective: 0.995, dashboard: { title: 'ZDX (billing)' }, selector: 'job="billing"' }));
+    writeFileSync(
+      options,
+      JSON.stringify({ objective: 0.995, dashboard: { title: 'ZDX (billing)' }, selector: 'job="billing"' }),
+    );
     const out = path.join(scratch, 'out');
     const written = generate('--config', options, '--out', out);
     expect(written.status, written.output).toBe(0);
@@ -88,7 +104,10 @@ describe('generator CLI (node deploy/src/generate.ts)', () => {
 
   test('a bad option is reported, not rendered', () => {
     const options = path.join(scratch, 'bad.json');
-    writeFileSync(options, JSON.stringify({ burnRates: [{ severity: 'page', long: '1h', short: '5m', factor: 14.4, for: '2m' }] }));
+    writeFileSync(
+      options,
+      JSON.stringify({ burnRates: [{ severity: 'page', long: '1h', short: '5m', factor: 14.4, for: '2m' }] }),
+    );
     const { status, output } = generate('--config', options, '--out', path.join(scratch, 'bad'));
     expect(status).toBe(2);
     expect(output).toMatch(/burnRates\[0\]\.severity/);
@@ -113,7 +132,8 @@ describe('dashboard', () => {
     const vars = dashboard.templating.list;
     expect(vars.map((v) => v.name)).toEqual(['datasource', 'service', 'host', 'tenant', 'endpoint']);
     expect(vars[0]).toMatchObject({ type: 'datasource', query: 'prometheus' });
-    for (const v of vars.slice(1)) expect(v).toMatchObject({ type: 'query', includeAll: true, multi: true, allValue: '.*' });
+    for (const v of vars.slice(1))
+      expect(v).toMatchObject({ type: 'query', includeAll: true, multi: true, allValue: '.*' });
     expect(String(vars[1]?.query)).toContain(', job)');
     expect(String(vars[2]?.query)).toContain(', server_address)');
     expect(String(vars[3]?.query)).toContain(', zdx_tenant)');
@@ -153,7 +173,8 @@ describe('dashboard', () => {
         expect(t.expr, p.title).toMatch(/server_address=~"\$host"/);
         expect(t.expr, p.title).toMatch(/zdx_tenant=~"\$tenant"/);
         // The rate-limit gauges have no endpoint label.
-        if (!/zdx_api_rate_limit_(remaining|limit)/.test(t.expr ?? '')) expect(t.expr, p.title).toMatch(/url_template=~"\$endpoint"/);
+        if (!/zdx_api_rate_limit_(remaining|limit)/.test(t.expr ?? ''))
+          expect(t.expr, p.title).toMatch(/url_template=~"\$endpoint"/);
       }
     }
   });
@@ -161,7 +182,10 @@ describe('dashboard', () => {
   test('refIds are set and unique within each panel', () => {
     for (const p of panels) {
       const ids = (p.targets ?? []).map((t) => t.refId);
-      expect(ids.every((id) => typeof id === 'string' && id !== ''), p.title).toBe(true);
+      expect(
+        ids.every((id) => typeof id === 'string' && id !== ''),
+        p.title,
+      ).toBe(true);
       expect(new Set(ids).size, p.title).toBe(ids.length);
     }
   });

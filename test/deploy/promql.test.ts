@@ -74,13 +74,21 @@ describe('every expression parses and stays inside the metric contract', () => {
 
   test('the raw zdx-otel metrics are all used somewhere in the dashboard', () => {
     const used = new Set(dashboardExprs.flatMap((e) => analyzePromql(e.expr).selectors.map((s) => s.metric)));
-    for (const metric of ['zdx_api_requests_total', 'zdx_api_request_duration_seconds_bucket', 'zdx_api_rate_limit_remaining', 'zdx_api_rate_limit_limit']) {
+    for (const metric of [
+      'zdx_api_requests_total',
+      'zdx_api_request_duration_seconds_bucket',
+      'zdx_api_rate_limit_remaining',
+      'zdx_api_rate_limit_limit',
+    ]) {
       expect(used.has(metric), metric).toBe(true);
     }
   });
 
   test('a rendered custom config stays inside the contract too', () => {
-    const files = renderAll(resolveConfig({ selector: 'job="billing"', groupLabels: ['job'], errorStatusClasses: ['5xx'] }), ZDX_STATUS_CODES);
+    const files = renderAll(
+      resolveConfig({ selector: 'job="billing"', groupLabels: ['job'], errorStatusClasses: ['5xx'] }),
+      ZDX_STATUS_CODES,
+    );
     const rules = files.get(OUTPUTS.rules) ?? '';
     const exprs = [...ruleExpressions('rules', rules), ...ruleExpressions('alerts', files.get(OUTPUTS.alerts) ?? '')];
     expect(exprs.flatMap((e) => contractProblems(e, contractFor(rules)))).toEqual([]);
@@ -96,10 +104,15 @@ describe('promtool re-parses the dashboard and runbook expressions', () => {
     const file = path.join(scratch, 'exprs.yml');
     writeFileSync(
       file,
-      stringify({ groups: [{ name: 'lint', rules: all.map((e, i) => ({ record: `zdx_lint:expr:${i}`, expr: e.expr })) }] }),
+      stringify({
+        groups: [{ name: 'lint', rules: all.map((e, i) => ({ record: `zdx_lint:expr:${i}`, expr: e.expr })) }],
+      }),
     );
     const run = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
-    if (run.error) throw new Error(`promtool could not run (${run.error.message}): apt-get install -y --no-install-recommends prometheus`);
+    if (run.error)
+      throw new Error(
+        `promtool could not run (${run.error.message}): apt-get install -y --no-install-recommends prometheus`,
+      );
     const output = `${run.stdout}${run.stderr}`;
     // On failure promtool names the rule; map `zdx_lint:expr:N` back to where the expression came from.
     const explained = output.replace(/zdx_lint:expr:(\d+)/g, (m, i: string) => `${m} (${all[Number(i)]?.where})`);
@@ -116,7 +129,10 @@ describe('the checker catches what it should', () => {
     ['rate(zdx_api_request_duration_bucket[5m])', /metric zdx_api_request_duration_bucket is neither/],
     ['sum by (endpoint) (rate(zdx_api_requests_total[5m]))', /grouping label endpoint/],
     ['rate(zdx_api_requests_total{status_code="429"}[5m])', /label status_code is not a label/],
-    ['zdx_api_rate_limit_remaining{url_template="/v1/users"}', /label url_template is not a label of zdx_api_rate_limit_remaining/],
+    [
+      'zdx_api_rate_limit_remaining{url_template="/v1/users"}',
+      /label url_template is not a label of zdx_api_rate_limit_remaining/,
+    ],
     ['rate(zdx_api_requests_total{zdx_status_class=~"5xx|timeout"}[5m])', /"timeout" is not a value/],
     ['rate(zdx_api_requests_total{http_request_method="FETCH"}[5m])', /"FETCH" is not a value/],
     ['rate(zdx_api_requests_total{http_response_status_code="4xx"}[5m])', /not a status code/],
@@ -126,7 +142,10 @@ describe('the checker catches what it should', () => {
     ['url_template:zdx_api_requests:rate7m', /neither emitted by zdx-otel nor recorded/],
     ['zdx_api_rate_limit_ceiling', /metric zdx_api_rate_limit_ceiling is neither/],
     ['zdx_api_rate_limit_limit{zdx_rate_limit_window="week"}', /"week" is not a value/],
-    ['zdx_api_rate_limit_limit{url_template="/v1/users"}', /label url_template is not a label of zdx_api_rate_limit_limit/],
+    [
+      'zdx_api_rate_limit_limit{url_template="/v1/users"}',
+      /label url_template is not a label of zdx_api_rate_limit_limit/,
+    ],
     ['min by (server_address, zdx_customer) (zdx_api_rate_limit_remaining)', /grouping label zdx_customer/],
     ['rate(zdx_api_requests_total{zdx_tenants="acme"}[5m])', /label zdx_tenants is not a label/],
   ])('%s', (expr, problem) => {
@@ -142,7 +161,9 @@ describe('the checker catches what it should', () => {
   });
 
   test('Grafana macros and variables are substituted before parsing', () => {
-    const expr = substituteGrafana('sum(rate(zdx_api_requests_total{job=~"$service", url_template=~"${endpoint}"}[$__rate_interval]))');
+    const expr = substituteGrafana(
+      'sum(rate(zdx_api_requests_total{job=~"$service", url_template=~"${endpoint}"}[$__rate_interval]))',
+    );
     expect(expr).toBe('sum(rate(zdx_api_requests_total{job=~".*", url_template=~".*"}[5m]))');
     expect(check(expr)).toEqual([]);
   });
@@ -152,7 +173,10 @@ describe('the checker catches what it should', () => {
       'sum by (le) (rate(zdx_api_request_duration_seconds_bucket{server_address="x"}[5m])) / on (le) group_left zdx_api_requests_total',
     );
     expect(use.errors).toEqual([]);
-    expect(use.selectors.map((s) => s.metric)).toEqual(['zdx_api_request_duration_seconds_bucket', 'zdx_api_requests_total']);
+    expect(use.selectors.map((s) => s.metric)).toEqual([
+      'zdx_api_request_duration_seconds_bucket',
+      'zdx_api_requests_total',
+    ]);
     expect(use.selectors[0]?.matchers).toEqual([{ label: 'server_address', op: '=', value: 'x' }]);
     expect(use.groupingLabels).toEqual(['le', 'le']);
     expect(use.functions).toEqual(['rate']);

@@ -104,13 +104,29 @@ describe('unit test coverage', () => {
 
   test.each(ALERT_NAMES)('%s has a case that fires and a case that stays quiet', (name) => {
     const cases = alertTests.filter((t) => t.alertname === name);
-    expect(cases.some((t) => (t.exp_alerts ?? []).length > 0), `${name} never expected to fire`).toBe(true);
-    expect(cases.some((t) => (t.exp_alerts ?? []).length === 0), `${name} never expected to stay quiet`).toBe(true);
+    expect(
+      cases.some((t) => (t.exp_alerts ?? []).length > 0),
+      `${name} never expected to fire`,
+    ).toBe(true);
+    expect(
+      cases.some((t) => (t.exp_alerts ?? []).length === 0),
+      `${name} never expected to stay quiet`,
+    ).toBe(true);
   });
 
   test('the scenarios of the issue are all there', () => {
     const names = files.flatMap((f) => f.tests.map((t) => t.name ?? '')).join('\n');
-    for (const scenario of [/busy endpoint failing/, /idle endpoint with one failure/, /low-traffic endpoint/, /zero traffic/, /recovery/, /429 storm/, /401/, /403/, /no zdx-otel series|telemetry stops/]) {
+    for (const scenario of [
+      /busy endpoint failing/,
+      /idle endpoint with one failure/,
+      /low-traffic endpoint/,
+      /zero traffic/,
+      /recovery/,
+      /429 storm/,
+      /401/,
+      /403/,
+      /no zdx-otel series|telemetry stops/,
+    ]) {
       expect(names).toMatch(scenario);
     }
   });
@@ -140,7 +156,12 @@ describe('unit test coverage', () => {
     expect(files).toHaveLength(2);
     const withoutGuards = promtool('test', 'rules', ...files);
     expect(withoutGuards.status).not.toBe(0);
-    for (const alert of ['ZdxApiErrorBudgetBurn', 'ZdxApiEndpointServerErrors', 'ZdxApiEndpointRateLimited', 'ZdxApiRateLimited']) {
+    for (const alert of [
+      'ZdxApiErrorBudgetBurn',
+      'ZdxApiEndpointServerErrors',
+      'ZdxApiEndpointRateLimited',
+      'ZdxApiRateLimited',
+    ]) {
       expect(withoutGuards.output).toContain(`alertname: ${alert}`);
     }
   });
@@ -160,7 +181,9 @@ describe('shortened windows for end-to-end tests (deploy/examples/fast.json)', (
   test('renders rules promtool accepts, and a failing busy endpoint fires within two minutes', () => {
     const dir = renderScratch(fast);
     const prom = path.join(dir, 'prometheus');
-    expect(promtool('check', 'rules', path.join(prom, 'zdx-api.rules.yml'), path.join(prom, 'zdx-api.alerts.yml')).status).toBe(0);
+    expect(
+      promtool('check', 'rules', path.join(prom, 'zdx-api.rules.yml'), path.join(prom, 'zdx-api.alerts.yml')).status,
+    ).toBe(0);
     const series = (code: string, cls: string, extra = ''): string =>
       `zdx_api_requests_total{job="demo",http_request_method="GET",url_template="/v1/devices/{deviceid}",server_address="api.zdxcloud.net",http_response_status_code="${code}",zdx_status_class="${cls}"${extra}}`;
     const unit = {
@@ -207,7 +230,13 @@ describe('alerts follow the style guide', () => {
   const runbook = readFileSync(path.join(DEPLOY, 'runbook.md'), 'utf8');
   // GitHub's heading anchors: lower case, spaces to dashes, punctuation dropped.
   const anchors = new Set(
-    [...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) => (m[1] ?? '').trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')),
+    [...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+      (m[1] ?? '')
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
   );
 
   test('exactly the documented alert names', () => {
@@ -240,7 +269,11 @@ describe('alerts follow the style guide', () => {
 
 describe('generator options', () => {
   test('a partial config merges over the defaults; arrays and label maps are replaced', () => {
-    const c = resolveConfig({ objective: 0.995, rateLimited: { overall: { ratio: 0.1 } }, alertLabels: { team: 'it' } });
+    const c = resolveConfig({
+      objective: 0.995,
+      rateLimited: { overall: { ratio: 0.1 } },
+      alertLabels: { team: 'it' },
+    });
     expect(c.objective).toBe(0.995);
     expect(c.rateLimited.overall).toEqual({ ...DEFAULT_CONFIG.rateLimited.overall, ratio: 0.1 });
     expect(c.rateLimited.endpoint).toEqual(DEFAULT_CONFIG.rateLimited.endpoint);
@@ -284,7 +317,9 @@ describe('generator options', () => {
       expect(r.record.startsWith('job_url_template:') || r.record.startsWith('job_server_address:')).toBe(true);
       if (/(?<![\w:])zdx_api_(requests_total|rate_limit_remaining|rate_limit_limit)(?![\w:])/.test(r.expr)) {
         expect(r.expr).toMatch(/zdx_api_(requests_total|rate_limit_remaining|rate_limit_limit)\{job="billing"/);
-        expect(r.expr).toMatch(/(sum|min|max) by \(job, (url_template|server_address)(, zdx_rate_limit_window)?, zdx_tenant\)/);
+        expect(r.expr).toMatch(
+          /(sum|min|max) by \(job, (url_template|server_address)(, zdx_rate_limit_window)?, zdx_tenant\)/,
+        );
       }
     }
     const alerts = alertGroups(c).flatMap((g) => g.rules);
@@ -293,7 +328,12 @@ describe('generator options', () => {
     expect(absent?.expr).toBe('absent_over_time(zdx_api_requests_total{job="billing"}[15m])');
     const dir = renderScratch({ selector: 'job="billing"', groupLabels: ['job'] });
     const prom = path.join(dir, 'prometheus');
-    const check = promtool('check', 'rules', path.join(prom, 'zdx-api.rules.yml'), path.join(prom, 'zdx-api.alerts.yml'));
+    const check = promtool(
+      'check',
+      'rules',
+      path.join(prom, 'zdx-api.rules.yml'),
+      path.join(prom, 'zdx-api.alerts.yml'),
+    );
     expect(check.status, check.output).toBe(0);
   });
 });

@@ -61,7 +61,11 @@ async function startWebhook(): Promise<{ url: string; notifications: Notificatio
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      notifications.push({ path: req.url ?? '', at: Date.now(), payload: JSON.parse(Buffer.concat(chunks).toString('utf8')) as WebhookPayload });
+      notifications.push({
+        path: req.url ?? '',
+        at: Date.now(),
+        payload: JSON.parse(Buffer.concat(chunks).toString('utf8')) as WebhookPayload,
+      });
       res.writeHead(200).end();
     });
   });
@@ -71,7 +75,13 @@ async function startWebhook(): Promise<{ url: string; notifications: Notificatio
 }
 
 interface AmConfig {
-  route: { receiver: string; group_by: string[]; group_wait: string; group_interval: string; routes: Array<{ receiver: string }> };
+  route: {
+    receiver: string;
+    group_by: string[];
+    group_wait: string;
+    group_interval: string;
+    routes: Array<{ receiver: string }>;
+  };
   receivers: Array<{ name: string; webhook_configs?: unknown[] }>;
   inhibit_rules: unknown[];
 }
@@ -83,13 +93,17 @@ function testConfig(hook: string): string {
   const config: AmConfig = {
     ...SHIPPED,
     route: { ...SHIPPED.route, group_wait: '1s', group_interval: '2s' },
-    receivers: SHIPPED.receivers.map((r) => ({ ...r, webhook_configs: [{ url: `${hook}/${r.name}`, send_resolved: true }] })),
+    receivers: SHIPPED.receivers.map((r) => ({
+      ...r,
+      webhook_configs: [{ url: `${hook}/${r.name}`, send_resolved: true }],
+    })),
   };
   return toYaml(config);
 }
 
 const key = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort());
-const notified = (ns: Notification[]) => ns.flatMap((n) => n.payload.alerts.map((a) => ({ path: n.path, status: a.status, alert: a, n })));
+const notified = (ns: Notification[]) =>
+  ns.flatMap((n) => n.payload.alerts.map((a) => ({ path: n.path, status: a.status, alert: a, n })));
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'zdx-am-e2e-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -119,7 +133,10 @@ describe('Prometheus -> Alertmanager -> webhook, under the rate-limit storm', ()
   beforeAll(async () => {
     hook = await startWebhook();
     alertmanager = await startAlertmanager({ config: testConfig(hook.url) });
-    const files = renderAll(resolveConfig(JSON.parse(readFileSync(`${ROOT}deploy/examples/fast.json`, 'utf8'))), ZDX_STATUS_CODES);
+    const files = renderAll(
+      resolveConfig(JSON.parse(readFileSync(`${ROOT}deploy/examples/fast.json`, 'utf8'))),
+      ZDX_STATUS_CODES,
+    );
     // Rules are loaded once the workload's first scrape is in: evaluated earlier, "no zdx-otel series" would
     // fire (correctly, but it is not what this test is about).
     const ruleFiles = [OUTPUTS.rules, OUTPUTS.alerts].map((name) => {
@@ -172,12 +189,22 @@ describe('Prometheus -> Alertmanager -> webhook, under the rate-limit storm', ()
   it('the 429 alerts reach the webhook, critical on page and warning on ticket, with labels, summary, description and runbook link', async () => {
     const host = new URL(simulator.url).hostname;
     // The critical 429 alert needs the 2m window and for: 30s: it is the last to arrive.
-    const critical = await eventually(() => {
-      const hit = notified(hook.notifications).find((x) => x.alert.labels.alertname === 'ZdxApiRateLimited' && x.alert.labels.severity === 'critical');
-      if (!hit) throw new Error(`no critical ZdxApiRateLimited yet; got ${hook.notifications.map((n) => `${n.path} ${n.payload.groupLabels.alertname}`).join(', ')}`);
-      return hit;
-    }, { timeoutMs: 150_000, intervalMs: 1000, description: 'critical 429 notification' });
-    const warning = notified(hook.notifications).find((x) => x.alert.labels.alertname === 'ZdxApiRateLimited' && x.alert.labels.severity === 'warning');
+    const critical = await eventually(
+      () => {
+        const hit = notified(hook.notifications).find(
+          (x) => x.alert.labels.alertname === 'ZdxApiRateLimited' && x.alert.labels.severity === 'critical',
+        );
+        if (!hit)
+          throw new Error(
+            `no critical ZdxApiRateLimited yet; got ${hook.notifications.map((n) => `${n.path} ${n.payload.groupLabels.alertname}`).join(', ')}`,
+          );
+        return hit;
+      },
+      { timeoutMs: 150_000, intervalMs: 1000, description: 'critical 429 notification' },
+    );
+    const warning = notified(hook.notifications).find(
+      (x) => x.alert.labels.alertname === 'ZdxApiRateLimited' && x.alert.labels.severity === 'warning',
+    );
     expect(warning, 'the warning fires first (for: 0s) and is notified before the critical inhibits it').toBeDefined();
     expect(critical.path).toBe('/page');
     expect(warning!.path).toBe('/ticket');
@@ -186,14 +213,22 @@ describe('Prometheus -> Alertmanager -> webhook, under the rate-limit storm', ()
     for (const sent of [critical, warning!]) {
       const inPrometheus = firing.find((a) => key(a.labels) === key(sent.alert.labels));
       expect(inPrometheus, `${key(sent.alert.labels)} not in Prometheus`).toBeDefined();
-      expect(sent.alert.labels).toEqual({ alertname: 'ZdxApiRateLimited', severity: sent.alert.labels.severity, server_address: host });
+      expect(sent.alert.labels).toEqual({
+        alertname: 'ZdxApiRateLimited',
+        severity: sent.alert.labels.severity,
+        server_address: host,
+      });
       expect(sent.alert.annotations.summary).toBe(inPrometheus!.annotations.summary);
       expect(sent.alert.annotations.runbook_url).toBe('https://zdx-otel.example/deploy/runbook.md#zdxapiratelimited');
       // The value in the description is the one of the evaluation that sent it.
-      expect(sent.alert.annotations.description).toMatch(new RegExp(`^[\\d.]+% of requests to ${host.replace(/\./g, '\\.')} got 429 Too Many Requests over the last`));
+      expect(sent.alert.annotations.description).toMatch(
+        new RegExp(`^[\\d.]+% of requests to ${host.replace(/\./g, '\\.')} got 429 Too Many Requests over the last`),
+      );
       expect(sent.n.payload.groupLabels).toEqual({ alertname: 'ZdxApiRateLimited', server_address: host });
     }
-    const perEndpoint = notified(hook.notifications).filter((x) => x.alert.labels.alertname === 'ZdxApiEndpointRateLimited');
+    const perEndpoint = notified(hook.notifications).filter(
+      (x) => x.alert.labels.alertname === 'ZdxApiEndpointRateLimited',
+    );
     expect(perEndpoint.length).toBeGreaterThan(0);
     for (const x of perEndpoint) {
       expect(x.path).toBe('/ticket');
@@ -201,18 +236,26 @@ describe('Prometheus -> Alertmanager -> webhook, under the rate-limit storm', ()
       expect(x.n.payload.groupLabels.url_template).toBe(x.alert.labels.url_template);
       expect(x.alert.annotations.runbook_url).toMatch(/#zdxapiendpointratelimited$/);
     }
-    console.info(`critical 429 alert notified ${critical.n.at - start} ms after the workload started; ${hook.notifications.length} notifications`);
+    console.info(
+      `critical 429 alert notified ${critical.n.at - start} ms after the workload started; ${hook.notifications.length} notifications`,
+    );
   });
 
   it('Alertmanager inhibits the 429 warning while the critical fires for the same host', async () => {
     const host = new URL(simulator.url).hostname;
-    await eventually(async () => {
-      const warning = (await alertmanager.alerts()).find(
-        (a) => a.labels.alertname === 'ZdxApiRateLimited' && a.labels.severity === 'warning' && a.labels.server_address === host,
-      );
-      expect(warning?.status.state).toBe('suppressed');
-      expect(warning?.status.inhibitedBy.length).toBeGreaterThan(0);
-    }, { timeoutMs: 30_000, intervalMs: 500, description: 'the warning inhibited' });
+    await eventually(
+      async () => {
+        const warning = (await alertmanager.alerts()).find(
+          (a) =>
+            a.labels.alertname === 'ZdxApiRateLimited' &&
+            a.labels.severity === 'warning' &&
+            a.labels.server_address === host,
+        );
+        expect(warning?.status.state).toBe('suppressed');
+        expect(warning?.status.inhibitedBy.length).toBeGreaterThan(0);
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: 'the warning inhibited' },
+    );
     // The per-endpoint warnings have no critical of their own: not inhibited.
     const endpoint = (await alertmanager.alerts()).filter((a) => a.labels.alertname === 'ZdxApiEndpointRateLimited');
     for (const a of endpoint) expect(a.status.inhibitedBy).toEqual([]);
@@ -220,11 +263,17 @@ describe('Prometheus -> Alertmanager -> webhook, under the rate-limit storm', ()
 
   it('the receiver got only alerts Prometheus had firing, routed by severity', async () => {
     // Everything Prometheus fired during the run, evaluation by evaluation.
-    const series = await prometheus.queryRange('ALERTS{alertstate="firing"}', { start: start - 10_000, end: Date.now(), step: 1 });
-    const fired = new Set(series.map((s) => {
-      const { __name__: _, alertstate: __, ...labels } = s.metric;
-      return key(labels);
-    }));
+    const series = await prometheus.queryRange('ALERTS{alertstate="firing"}', {
+      start: start - 10_000,
+      end: Date.now(),
+      step: 1,
+    });
+    const fired = new Set(
+      series.map((s) => {
+        const { __name__: _, alertstate: __, ...labels } = s.metric;
+        return key(labels);
+      }),
+    );
     const all = notified(hook.notifications);
     expect(all.length).toBeGreaterThan(0);
     for (const x of all) {
@@ -252,7 +301,11 @@ describe('routing, grouping and inhibition exactly as shipped (alerts posted as 
   const zdx = 'api.zdxcloud.net';
   const alert = (labels: Labels): { labels: Labels; annotations: Labels } => ({
     labels,
-    annotations: { summary: `${labels.alertname}.`, description: 'posted by the test', runbook_url: `https://zdx-otel.example/deploy/runbook.md#${labels.alertname!.toLowerCase()}` },
+    annotations: {
+      summary: `${labels.alertname}.`,
+      description: 'posted by the test',
+      runbook_url: `https://zdx-otel.example/deploy/runbook.md#${labels.alertname!.toLowerCase()}`,
+    },
   });
   // Sources first, so that the inhibitor knows them before any group is flushed.
   const sources: Array<{ labels: Labels; annotations: Labels }> = [
@@ -261,17 +314,56 @@ describe('routing, grouping and inhibition exactly as shipped (alerts posted as 
   ];
   const others = {
     // Inhibited: the warning under the critical of the same alert, host and tenant.
-    warningUnderCritical: alert({ alertname: 'ZdxApiRateLimited', severity: 'warning', server_address: zdx, zdx_tenant: 'acme' }),
+    warningUnderCritical: alert({
+      alertname: 'ZdxApiRateLimited',
+      severity: 'warning',
+      server_address: zdx,
+      zdx_tenant: 'acme',
+    }),
     // Inhibited: budget alerts once the same host and tenant get 429s (critical or warning).
-    budgetUnderCritical: alert({ alertname: 'ZdxApiRateLimitBudgetLow', severity: 'warning', server_address: zdx, zdx_tenant: 'acme', zdx_rate_limit_window: 'hour' }),
-    budgetUnderWarning: alert({ alertname: 'ZdxApiRateLimitBudgetExhaustion', severity: 'warning', server_address: zdx, zdx_tenant: 'globex', zdx_rate_limit_window: 'day' }),
+    budgetUnderCritical: alert({
+      alertname: 'ZdxApiRateLimitBudgetLow',
+      severity: 'warning',
+      server_address: zdx,
+      zdx_tenant: 'acme',
+      zdx_rate_limit_window: 'hour',
+    }),
+    budgetUnderWarning: alert({
+      alertname: 'ZdxApiRateLimitBudgetExhaustion',
+      severity: 'warning',
+      server_address: zdx,
+      zdx_tenant: 'globex',
+      zdx_rate_limit_window: 'day',
+    }),
     // Delivered: another host (same tenant), and per-endpoint alerts (no critical of their own).
-    budgetOtherHost: alert({ alertname: 'ZdxApiRateLimitBudgetLow', severity: 'warning', server_address: 'api.zsapi.net', zdx_tenant: 'acme', zdx_rate_limit_window: 'hour' }),
-    endpointDevices: alert({ alertname: 'ZdxApiEndpointRateLimited', severity: 'warning', url_template: '/v1/devices' }),
+    budgetOtherHost: alert({
+      alertname: 'ZdxApiRateLimitBudgetLow',
+      severity: 'warning',
+      server_address: 'api.zsapi.net',
+      zdx_tenant: 'acme',
+      zdx_rate_limit_window: 'hour',
+    }),
+    endpointDevices: alert({
+      alertname: 'ZdxApiEndpointRateLimited',
+      severity: 'warning',
+      url_template: '/v1/devices',
+    }),
     endpointUsers: alert({ alertname: 'ZdxApiEndpointRateLimited', severity: 'warning', url_template: '/v1/users' }),
     // Delivered together: two burn-rate windows of one host are one group.
-    burn1h: alert({ alertname: 'ZdxApiErrorBudgetBurn', severity: 'critical', server_address: zdx, long: '1h', short: '5m' }),
-    burn6h: alert({ alertname: 'ZdxApiErrorBudgetBurn', severity: 'critical', server_address: zdx, long: '6h', short: '30m' }),
+    burn1h: alert({
+      alertname: 'ZdxApiErrorBudgetBurn',
+      severity: 'critical',
+      server_address: zdx,
+      long: '1h',
+      short: '5m',
+    }),
+    burn6h: alert({
+      alertname: 'ZdxApiErrorBudgetBurn',
+      severity: 'critical',
+      server_address: zdx,
+      long: '6h',
+      short: '30m',
+    }),
   };
 
   it('the receivers get exactly the expected notifications, grouped as configured, and no others', async () => {
@@ -280,21 +372,66 @@ describe('routing, grouping and inhibition exactly as shipped (alerts posted as 
     await alertmanager.postAlerts(Object.values(others));
 
     const expected: Array<{ path: string; group: Labels; alerts: Array<{ labels: Labels }> }> = [
-      { path: '/page', group: { alertname: 'ZdxApiRateLimited', server_address: zdx, zdx_tenant: 'acme' }, alerts: [sources[0]!] },
-      { path: '/ticket', group: { alertname: 'ZdxApiRateLimited', server_address: zdx, zdx_tenant: 'globex' }, alerts: [sources[1]!] },
+      {
+        path: '/page',
+        group: { alertname: 'ZdxApiRateLimited', server_address: zdx, zdx_tenant: 'acme' },
+        alerts: [sources[0]!],
+      },
       {
         path: '/ticket',
-        group: { alertname: 'ZdxApiRateLimitBudgetLow', server_address: 'api.zsapi.net', zdx_tenant: 'acme', zdx_rate_limit_window: 'hour' },
+        group: { alertname: 'ZdxApiRateLimited', server_address: zdx, zdx_tenant: 'globex' },
+        alerts: [sources[1]!],
+      },
+      {
+        path: '/ticket',
+        group: {
+          alertname: 'ZdxApiRateLimitBudgetLow',
+          server_address: 'api.zsapi.net',
+          zdx_tenant: 'acme',
+          zdx_rate_limit_window: 'hour',
+        },
         alerts: [others.budgetOtherHost],
       },
-      { path: '/ticket', group: { alertname: 'ZdxApiEndpointRateLimited', url_template: '/v1/devices' }, alerts: [others.endpointDevices] },
-      { path: '/ticket', group: { alertname: 'ZdxApiEndpointRateLimited', url_template: '/v1/users' }, alerts: [others.endpointUsers] },
-      { path: '/page', group: { alertname: 'ZdxApiErrorBudgetBurn', server_address: zdx }, alerts: [others.burn1h, others.burn6h] },
+      {
+        path: '/ticket',
+        group: { alertname: 'ZdxApiEndpointRateLimited', url_template: '/v1/devices' },
+        alerts: [others.endpointDevices],
+      },
+      {
+        path: '/ticket',
+        group: { alertname: 'ZdxApiEndpointRateLimited', url_template: '/v1/users' },
+        alerts: [others.endpointUsers],
+      },
+      {
+        path: '/page',
+        group: { alertname: 'ZdxApiErrorBudgetBurn', server_address: zdx },
+        alerts: [others.burn1h, others.burn6h],
+      },
     ];
     const summary = (ns: Notification[]) =>
-      ns.map((n) => `${n.path} ${key(n.payload.groupLabels)} [${n.payload.alerts.map((a) => key(a.labels)).sort().join(' ')}]`).sort();
-    const want = expected.map((e) => `${e.path} ${key(e.group)} [${e.alerts.map((a) => key(a.labels)).sort().join(' ')}]`).sort();
-    await eventually(() => expect(summary(hook.notifications)).toEqual(want), { timeoutMs: 20_000, intervalMs: 250, description: 'the expected notifications' });
+      ns
+        .map(
+          (n) =>
+            `${n.path} ${key(n.payload.groupLabels)} [${n.payload.alerts
+              .map((a) => key(a.labels))
+              .sort()
+              .join(' ')}]`,
+        )
+        .sort();
+    const want = expected
+      .map(
+        (e) =>
+          `${e.path} ${key(e.group)} [${e.alerts
+            .map((a) => key(a.labels))
+            .sort()
+            .join(' ')}]`,
+      )
+      .sort();
+    await eventually(() => expect(summary(hook.notifications)).toEqual(want), {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+      description: 'the expected notifications',
+    });
     // And nothing more arrives: another few group intervals of silence.
     await new Promise((r) => setTimeout(r, 5_000));
     expect(summary(hook.notifications)).toEqual(want);

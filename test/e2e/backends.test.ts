@@ -179,7 +179,9 @@ describe('VictoriaMetrics (OTLP/HTTP)', { timeout: 60_000 }, () => {
         intervalMs: 50,
         description: q,
       });
-      console.info(`[timing] victoria-metrics ingest(+force_flush)-to-queryable: ${(performance.now() - tIngested).toFixed(0)} ms`);
+      console.info(
+        `[timing] victoria-metrics ingest(+force_flush)-to-queryable: ${(performance.now() - tIngested).toFixed(0)} ms`,
+      );
 
       const counts = await vm.query(
         'sum by (url_template, http_response_status_code) (zdx_api_request_duration_seconds_count)',
@@ -187,9 +189,7 @@ describe('VictoriaMetrics (OTLP/HTTP)', { timeout: 60_000 }, () => {
       expect(byTemplateAndCode(counts)).toEqual(expected);
 
       // Buckets arrive with the explicit second-scale boundaries (cumulative, `le` labels).
-      const buckets = await vm.query(
-        'sum by (le) (zdx_api_request_duration_seconds_bucket{url_template="/devices"})',
-      );
+      const buckets = await vm.query('sum by (le) (zdx_api_request_duration_seconds_bucket{url_template="/devices"})');
       const byLe = Object.fromEntries(buckets.map((s) => [s.metric.le, s.value]));
       expect(byLe['0.005']).toBe(2); // the two 3 ms 429s
       expect(byLe['0.05']).toBe(7); // + the five 40 ms 200s
@@ -216,8 +216,7 @@ describe('VictoriaMetrics (OTLP/HTTP)', { timeout: 60_000 }, () => {
       const t2 = performance.now();
       await vm.flush();
       await eventually(
-        async () =>
-          expect(byTemplateAndCode(await vm.query(q))).toEqual({ ...expected, '/users 200': 7 }),
+        async () => expect(byTemplateAndCode(await vm.query(q))).toEqual({ ...expected, '/users 200': 7 }),
         { timeoutMs: 10_000, intervalMs: 50, description: 'second export' },
       );
       console.info(`[timing] victoria-metrics 2nd export-to-queryable: ${(performance.now() - t2).toFixed(0)} ms`);
@@ -240,12 +239,17 @@ describe('VictoriaMetrics (OTLP/HTTP)', { timeout: 60_000 }, () => {
         await provider.forceFlush();
         const t0 = performance.now();
         // Without the implicit force_flush this takes ~3-10 s (measured); allow 2 s.
-        await eventually(async () => expect((await vm.query('sum(zdx_autoflush_probe_total)'))[0]?.value).toBe(expected), {
-          timeoutMs: 2_000,
-          intervalMs: 20,
-          description: `zdx_autoflush_probe_total == ${expected}`,
-        });
-        console.info(`[timing] victoria-metrics export-to-queryable via query(): ${(performance.now() - t0).toFixed(0)} ms`);
+        await eventually(
+          async () => expect((await vm.query('sum(zdx_autoflush_probe_total)'))[0]?.value).toBe(expected),
+          {
+            timeoutMs: 2_000,
+            intervalMs: 20,
+            description: `zdx_autoflush_probe_total == ${expected}`,
+          },
+        );
+        console.info(
+          `[timing] victoria-metrics export-to-queryable via query(): ${(performance.now() - t0).toFixed(0)} ms`,
+        );
       }
       expect(exporter.results.map((r) => r.code)).toEqual([ExportResultCode.SUCCESS, ExportResultCode.SUCCESS]);
     } finally {

@@ -87,7 +87,10 @@ beforeAll(async () => {
       const hits = await prometheus.query('sum(zdx_api_requests_total{http_response_status_code="429"})');
       if (hits.length > 0 && hits[0]!.value > 0) first429 = now;
     }
-    if ([...firstSeen.values()].some((s) => RATE_LIMITED.test(s.alert.labels.alertname ?? '') && s.firing !== undefined)) break;
+    if (
+      [...firstSeen.values()].some((s) => RATE_LIMITED.test(s.alert.labels.alertname ?? '') && s.firing !== undefined)
+    )
+      break;
     await new Promise((r) => setTimeout(r, 500));
   }
 }, 200_000);
@@ -101,7 +104,9 @@ afterAll(async () => {
 });
 
 function earliest(pattern: RegExp, field: 'pending' | 'firing' | 'activeAt'): number {
-  const times = [...firstSeen.values()].filter((s) => pattern.test(s.alert.labels.alertname ?? '')).map((s) => s[field] ?? Infinity);
+  const times = [...firstSeen.values()]
+    .filter((s) => pattern.test(s.alert.labels.alertname ?? ''))
+    .map((s) => s[field] ?? Infinity);
   return Math.min(Infinity, ...times);
 }
 
@@ -122,12 +127,17 @@ describe('rate-limit budget alerts in real Prometheus', () => {
     expect(budgetFiring, JSON.stringify({ report, first429 })).toBeLessThan(rateLimitedPending);
     expect(budgetFiring, JSON.stringify({ report, first429 })).toBeLessThan(first429!);
     // For the record (vitest prints it with --reporter=verbose): ms after the workload started.
-    console.info(`budget alert firing at ${budgetFiring} ms, first 429 scraped at ${first429} ms, first 429 alert pending at ${rateLimitedPending} ms`, report);
+    console.info(
+      `budget alert firing at ${budgetFiring} ms, first 429 scraped at ${first429} ms, first 429 alert pending at ${rateLimitedPending} ms`,
+      report,
+    );
   });
 
   it('the budget alerts name the host and the hour window, with summary, description and runbook link', () => {
     const host = new URL(simulator.url).hostname;
-    const budget = [...firstSeen.values()].filter((s) => BUDGET.test(s.alert.labels.alertname ?? '')).map((s) => s.alert);
+    const budget = [...firstSeen.values()]
+      .filter((s) => BUDGET.test(s.alert.labels.alertname ?? ''))
+      .map((s) => s.alert);
     expect(budget.length).toBeGreaterThan(0);
     const hour = budget.filter((a) => a.labels.zdx_rate_limit_window === 'hour');
     expect(hour.length, JSON.stringify(budget.map((a) => a.labels))).toBeGreaterThan(0);

@@ -67,11 +67,16 @@ afterAll(async () => {
 
 describe('shipped rules and dashboard in real Prometheus', () => {
   it('the 429 alert reaches firing for the rate-limited endpoints', async () => {
-    const firing = await eventually(async () => {
-      const alerts = (await prometheus.alerts()).filter((a) => a.state === 'firing' && /RateLimited/.test(a.labels.alertname ?? ''));
-      if (alerts.length === 0) throw new Error('no 429 alert firing yet');
-      return alerts;
-    }, { timeoutMs: 150_000, intervalMs: 2000, description: '429 alert firing' });
+    const firing = await eventually(
+      async () => {
+        const alerts = (await prometheus.alerts()).filter(
+          (a) => a.state === 'firing' && /RateLimited/.test(a.labels.alertname ?? ''),
+        );
+        if (alerts.length === 0) throw new Error('no 429 alert firing yet');
+        return alerts;
+      },
+      { timeoutMs: 150_000, intervalMs: 2000, description: '429 alert firing' },
+    );
     const names = new Set(firing.map((a) => a.labels.alertname));
     expect(names.has('ZdxApiEndpointRateLimited') || names.has('ZdxApiRateLimited')).toBe(true);
     for (const alert of firing) {
@@ -84,22 +89,32 @@ describe('shipped rules and dashboard in real Prometheus', () => {
   });
 
   it('every dashboard query evaluates, and the per-endpoint panels show the endpoints the workload called', async () => {
-    const called = new Set(Object.keys(simulator.stats().byEndpoint).map((k) => k.split(' ')[1]).filter((t) => t?.startsWith('/v1/')));
+    const called = new Set(
+      Object.keys(simulator.stats().byEndpoint)
+        .map((k) => k.split(' ')[1])
+        .filter((t) => t?.startsWith('/v1/')),
+    );
     expect(called.size).toBeGreaterThan(3);
     const expressions = dashboardExpressions(dashboard);
     expect(expressions.length).toBeGreaterThan(15);
     let nonEmpty = 0;
     for (const { where, expr } of expressions) {
       // 30d windows (error budget) are fine: Prometheus evaluates them over the data it has.
-      const result = await prometheus.query(expr).catch((error: Error) => { throw new Error(`${where}: ${error.message}\n${expr}`); });
+      const result = await prometheus.query(expr).catch((error: Error) => {
+        throw new Error(`${where}: ${error.message}\n${expr}`);
+      });
       if (result.length > 0) nonEmpty++;
     }
     // Panels for classes this scenario may not produce (e.g. no-response errors) can be empty; most are not.
     expect(nonEmpty).toBeGreaterThan(expressions.length / 2);
     const byEndpoint = expressions.find((e) => e.where.includes('"Requests per second by endpoint"'))!;
-    await eventually(async () => {
-      const shown = new Set((await prometheus.query(byEndpoint.expr)).map((s) => s.metric.url_template));
-      for (const template of called) if (!shown.has(template)) throw new Error(`${template} missing from ${[...shown].join(', ')}`);
-    }, { timeoutMs: 30_000, intervalMs: 1000, description: 'every called endpoint on the dashboard' });
+    await eventually(
+      async () => {
+        const shown = new Set((await prometheus.query(byEndpoint.expr)).map((s) => s.metric.url_template));
+        for (const template of called)
+          if (!shown.has(template)) throw new Error(`${template} missing from ${[...shown].join(', ')}`);
+      },
+      { timeoutMs: 30_000, intervalMs: 1000, description: 'every called endpoint on the dashboard' },
+    );
   });
 });

@@ -20,11 +20,21 @@ const EXPECTED: Array<[string, string, number]> = [
 const TOTAL = EXPECTED.reduce((n, [, , c]) => n + c, 0);
 
 let zdx: TestServer;
-beforeAll(async () => { zdx = await startZdxLikeServer(); });
-afterAll(async () => { await zdx.close(); });
+beforeAll(async () => {
+  zdx = await startZdxLikeServer();
+});
+afterAll(async () => {
+  await zdx.close();
+});
 
-const baseEnv = () => ({ ZDX_URL: zdx.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, OTEL_SERVICE_NAME: 'e2e-app', OTEL_TRACES_EXPORTER: 'none' });
-const byKey = (samples: Sample[]) => new Map(samples.map((s) => [`${s.metric.url_template} ${s.metric.http_response_status_code}`, s.value]));
+const baseEnv = () => ({
+  ZDX_URL: zdx.url,
+  ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+  OTEL_SERVICE_NAME: 'e2e-app',
+  OTEL_TRACES_EXPORTER: 'none',
+});
+const byKey = (samples: Sample[]) =>
+  new Map(samples.map((s) => [`${s.metric.url_template} ${s.metric.http_response_status_code}`, s.value]));
 
 function expectExactCounts(samples: Sample[]) {
   const counts = byKey(samples);
@@ -43,8 +53,14 @@ describe('OTLP/HTTP protobuf into VictoriaMetrics (a real OTLP-receiving TSDB)',
       });
       expect((await exited(run)).code).toBe(0);
       expect(run.stderr()).toBe('');
-      expectExactCounts(await vm.query('sum by (url_template, http_response_status_code) (zdx_api_requests_total{service_name="e2e-app"})'));
-      expectExactCounts(await vm.query('sum by (url_template, http_response_status_code) (zdx_api_request_duration_seconds_count)'));
+      expectExactCounts(
+        await vm.query(
+          'sum by (url_template, http_response_status_code) (zdx_api_requests_total{service_name="e2e-app"})',
+        ),
+      );
+      expectExactCounts(
+        await vm.query('sum by (url_template, http_response_status_code) (zdx_api_request_duration_seconds_count)'),
+      );
       const inf = await vm.query('sum(zdx_api_request_duration_seconds_bucket{le="+Inf"})');
       expect(inf[0]?.value).toBe(TOTAL);
       const buckets = await vm.query('count(count by (le) (zdx_api_request_duration_seconds_bucket))');
@@ -63,19 +79,39 @@ describe('the Prometheus pull endpoint, scraped by real Prometheus', () => {
   it('serves the same names and counts as the OTLP path', async () => {
     const port = await freeLoopbackPort();
     const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], {
-      ...baseEnv(), HOLD: '1',
-      OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+      ...baseEnv(),
+      HOLD: '1',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
     });
     const prometheus = await startPrometheus({ scrapeTargets: [{ job: 'e2e-app', targets: [`127.0.0.1:${port}`] }] });
     try {
       await run.waitFor('workload done');
       await prometheus.waitForTargetsUp(30_000);
-      await eventually(async () => {
-        expectExactCounts(await prometheus.query('sum by (url_template, http_response_status_code) (zdx_api_requests_total{job="e2e-app"})'));
-        expectExactCounts(await prometheus.query('sum by (url_template, http_response_status_code) (zdx_api_request_duration_seconds_count)'));
-      }, { timeoutMs: 30_000, description: 'scraped counts' });
+      await eventually(
+        async () => {
+          expectExactCounts(
+            await prometheus.query(
+              'sum by (url_template, http_response_status_code) (zdx_api_requests_total{job="e2e-app"})',
+            ),
+          );
+          expectExactCounts(
+            await prometheus.query(
+              'sum by (url_template, http_response_status_code) (zdx_api_request_duration_seconds_count)',
+            ),
+          );
+        },
+        { timeoutMs: 30_000, description: 'scraped counts' },
+      );
       const names = await prometheus.api<string[]>('/api/v1/label/__name__/values');
-      expect(names).toEqual(expect.arrayContaining(['zdx_api_requests_total', 'zdx_api_request_duration_seconds_bucket', 'zdx_api_rate_limit_remaining']));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'zdx_api_requests_total',
+          'zdx_api_request_duration_seconds_bucket',
+          'zdx_api_rate_limit_remaining',
+        ]),
+      );
       expect(names.filter((n) => n.startsWith('zdx_api_request_duration_') && !n.includes('seconds'))).toEqual([]);
     } finally {
       run.child.kill('SIGTERM');

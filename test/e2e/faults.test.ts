@@ -17,11 +17,24 @@ const INTERVAL = 500;
 const BOUND = 2000;
 const SLACK = 1000;
 
-interface Report { requests: number; errors: number; unhandled: number; p50: number; p99: number; max: number; maxHeapMb: number; endedAt: number }
+interface Report {
+  requests: number;
+  errors: number;
+  unhandled: number;
+  p50: number;
+  p99: number;
+  max: number;
+  maxHeapMb: number;
+  endedAt: number;
+}
 
 let zdx: TestServer;
-beforeAll(async () => { zdx = await startZdxLikeServer(); });
-afterAll(async () => { await zdx.close(); });
+beforeAll(async () => {
+  zdx = await startZdxLikeServer();
+});
+afterAll(async () => {
+  await zdx.close();
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,12 +42,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * A fault: what to do to the Collector at FAULT_FROM and how to heal it FAULT_FOR later. It gets the receiver
  * the app exports to and returns the one that holds the final export (a Collector brought back is a new one).
  */
-type Fault = (receiver: OtlpReceiver | undefined, port: number) => { start(): Promise<OtlpReceiver | undefined>; heal(r: OtlpReceiver | undefined): Promise<OtlpReceiver> };
+type Fault = (
+  receiver: OtlpReceiver | undefined,
+  port: number,
+) => { start(): Promise<OtlpReceiver | undefined>; heal(r: OtlpReceiver | undefined): Promise<OtlpReceiver> };
 
-const mode = (m: ReceiverMode): Fault => (receiver) => ({
-  start: async () => { receiver!.mode = m; return receiver; },
-  heal: async (r) => { r!.mode = 'ok'; return r!; },
-});
+const mode =
+  (m: ReceiverMode): Fault =>
+  (receiver) => ({
+    start: async () => {
+      receiver!.mode = m;
+      return receiver;
+    },
+    heal: async (r) => {
+      r!.mode = 'ok';
+      return r!;
+    },
+  });
 
 const FAULTS: Record<string, { initiallyDown?: boolean; fault: Fault }> = {
   'healthy (baseline)': { fault: (receiver) => ({ start: async () => receiver, heal: async (r) => r! }) },
@@ -44,7 +68,10 @@ const FAULTS: Record<string, { initiallyDown?: boolean; fault: Fault }> = {
   },
   'down mid-run (connection refused), then up': {
     fault: (receiver, port) => ({
-      start: async () => { await receiver!.close(); return undefined; },
+      start: async () => {
+        await receiver!.close();
+        return undefined;
+      },
       heal: async () => startOtlpReceiver(port),
     }),
   },
@@ -62,9 +89,13 @@ async function runScenario(name: string, spec: (typeof FAULTS)[string]) {
   const opened: OtlpReceiver[] = receiver ? [receiver] : [];
   try {
     const run = runApp(['--import', 'zdx-otel/register', `${APPS}steady-app.mjs`], {
-      ZDX_URL: zdx.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, DURATION_MS: String(DURATION),
-      OTEL_SERVICE_NAME: 'fault-app', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
-      OTEL_METRIC_EXPORT_INTERVAL: String(INTERVAL), ZDX_OTEL_SHUTDOWN_TIMEOUT: String(BOUND),
+      ZDX_URL: zdx.url,
+      ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+      DURATION_MS: String(DURATION),
+      OTEL_SERVICE_NAME: 'fault-app',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_METRIC_EXPORT_INTERVAL: String(INTERVAL),
+      ZDX_OTEL_SHUTDOWN_TIMEOUT: String(BOUND),
     });
     const fault = spec.fault(receiver, port);
     await sleep(FAULT_FROM);
@@ -79,9 +110,19 @@ async function runScenario(name: string, spec: (typeof FAULTS)[string]) {
     // The last cumulative export, after the Collector came back, carries every request of the run.
     const counted = receiver.latest('zdx.api.requests').reduce((n, p) => n + p.value, 0);
     const row = {
-      scenario: name, faultsInjected: faultsInjected ?? 'refused', requests: report.requests, counted, lost: report.requests - counted, errors: report.errors,
-      unhandled: report.unhandled, p50: report.p50, p99: report.p99, max: report.max, maxHeapMb: report.maxHeapMb,
-      exitMs: exitedAt - report.endedAt, code,
+      scenario: name,
+      faultsInjected: faultsInjected ?? 'refused',
+      requests: report.requests,
+      counted,
+      lost: report.requests - counted,
+      errors: report.errors,
+      unhandled: report.unhandled,
+      p50: report.p50,
+      p99: report.p99,
+      max: report.max,
+      maxHeapMb: report.maxHeapMb,
+      exitMs: exitedAt - report.endedAt,
+      code,
     };
     recordFigure('faults', row);
     return { row, stderr: run.stderr() };
@@ -92,15 +133,19 @@ async function runScenario(name: string, spec: (typeof FAULTS)[string]) {
 
 describe('Collector faults under steady load: the application sees none of them', () => {
   for (const [name, spec] of Object.entries(FAULTS)) {
-    it(name, async () => {
-      const { row, stderr } = await runScenario(name, spec);
-      expect(stderr).toBe('');
-      expect(row.code).toBe(0);
-      expect(row.errors).toBe(0);
-      expect(row.unhandled).toBe(0);
-      expect(row.requests).toBeGreaterThan(50);
-      expect(row.counted).toBe(row.requests);
-      expect(row.exitMs).toBeLessThan(BOUND + SLACK);
-    }, DURATION + 30_000);
+    it(
+      name,
+      async () => {
+        const { row, stderr } = await runScenario(name, spec);
+        expect(stderr).toBe('');
+        expect(row.code).toBe(0);
+        expect(row.errors).toBe(0);
+        expect(row.unhandled).toBe(0);
+        expect(row.requests).toBeGreaterThan(50);
+        expect(row.counted).toBe(row.requests);
+        expect(row.exitMs).toBeLessThan(BOUND + SLACK);
+      },
+      DURATION + 30_000,
+    );
   }
 });

@@ -15,7 +15,11 @@ const CLIENT = 3;
 const AUTO_REGISTER = '@opentelemetry/auto-instrumentations-node/register';
 // auto-instrumentations-node's register exports spans itself: JSON for the test receiver, quickly, and no
 // cloud resource detectors probing metadata servers.
-const AUTO_REGISTER_ENV = { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_NODE_RESOURCE_DETECTORS: 'env' };
+const AUTO_REGISTER_ENV = {
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_BSP_SCHEDULE_DELAY: '100',
+  OTEL_NODE_RESOURCE_DETECTORS: 'env',
+};
 
 let zdx: TestServer;
 let other: TestServer;
@@ -33,10 +37,19 @@ afterAll(async () => {
  * with `kill`, waits for a batch export and kills it: auto-instrumentations-node's register keeps a process
  * alive on SIGTERM).
  */
-async function callService(receiver: OtlpReceiver, env: Record<string, string>, args = ['--import', 'zdx-otel/register'], kill = false) {
+async function callService(
+  receiver: OtlpReceiver,
+  env: Record<string, string>,
+  args = ['--import', 'zdx-otel/register'],
+  kill = false,
+) {
   const run = runApp([...args, `${APPS}fastify-app.mjs`], {
-    ZDX_URL: zdx.url, OTHER_URL: other.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_SERVICE_NAME: 'fastify-service', ...env,
+    ZDX_URL: zdx.url,
+    OTHER_URL: other.url,
+    ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_SERVICE_NAME: 'fastify-service',
+    ...env,
   });
   await run.waitFor('listening');
   const url = /listening (\S+)/.exec(run.stdout())![1];
@@ -54,7 +67,8 @@ async function callService(receiver: OtlpReceiver, env: Record<string, string>, 
   return run;
 }
 
-const zdxClientSpans = (spans: ReceivedSpan[]) => spans.filter((s) => s.kind === CLIENT && s.attributes['url.template'] !== undefined);
+const zdxClientSpans = (spans: ReceivedSpan[]) =>
+  spans.filter((s) => s.kind === CLIENT && s.attributes['url.template'] !== undefined);
 
 function expectOneTrace(spans: ReceivedSpan[]) {
   const servers = spans.filter((s) => s.kind === SERVER);
@@ -72,12 +86,14 @@ function expectOneTrace(spans: ReceivedSpan[]) {
     expect(span.attributes['zdx.status_class']).toBe('2xx');
   }
   // The fetch call's rate-limit headers reach its span.
-  expect(zdxSpans.find((s) => s.name === 'GET /v1/devices/{deviceid}')?.attributes['zdx.rate_limit.limit']).toBeDefined();
+  expect(
+    zdxSpans.find((s) => s.name === 'GET /v1/devices/{deviceid}')?.attributes['zdx.rate_limit.limit'],
+  ).toBeDefined();
   return server;
 }
 
 describe('a Fastify service under node --import zdx-otel/register', () => {
-  it('keeps the caller\'s trace: parent -> SERVER span -> tagged ZDX CLIENT spans, one span per call', async () => {
+  it("keeps the caller's trace: parent -> SERVER span -> tagged ZDX CLIENT spans, one span per call", async () => {
     const receiver = await startOtlpReceiver();
     try {
       const run = await callService(receiver, { ZDX_OTEL_TRACING: 'http' });
@@ -101,7 +117,11 @@ describe('a Fastify service under node --import zdx-otel/register', () => {
       expect(run.stderr()).toBe('');
       const spans = receiver.spans();
       expect(spans.filter((s) => s.kind === SERVER)).toHaveLength(0);
-      expect(zdxClientSpans(spans).map((s) => s.name).sort()).toEqual(['GET /v1/devices/{deviceid}', 'GET /v1/users/{userid}']);
+      expect(
+        zdxClientSpans(spans)
+          .map((s) => s.name)
+          .sort(),
+      ).toEqual(['GET /v1/devices/{deviceid}', 'GET /v1/users/{userid}']);
       expect(spans).toHaveLength(2);
     } finally {
       await receiver.close();
@@ -128,7 +148,10 @@ describe('a Fastify service under node --import zdx-otel/register', () => {
   it('honours OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS as auto-instrumentations-node does', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const run = await callService(receiver, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,dns,net', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'dns' });
+      const run = await callService(receiver, {
+        OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,dns,net',
+        OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'dns',
+      });
       expect(run.stderr()).toBe('');
       const scopes = new Set(receiver.spans().map((s) => s.scope));
       expect(scopes.has('@opentelemetry/instrumentation-http')).toBe(true);
@@ -143,10 +166,20 @@ describe('a Fastify service under node --import zdx-otel/register', () => {
   it('after @opentelemetry/auto-instrumentations-node/register says in one line that another SDK runs, and starts nothing', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const run = await callService(receiver, AUTO_REGISTER_ENV, ['--import', AUTO_REGISTER, '--import', 'zdx-otel/register'], true);
-      const lines = run.stderr().split('\n').filter((line) => line.startsWith('zdx-otel'));
+      const run = await callService(
+        receiver,
+        AUTO_REGISTER_ENV,
+        ['--import', AUTO_REGISTER, '--import', 'zdx-otel/register'],
+        true,
+      );
+      const lines = run
+        .stderr()
+        .split('\n')
+        .filter((line) => line.startsWith('zdx-otel'));
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/another OpenTelemetry SDK is already registered .*TracerProvider.* use zdx-otel\/register alone/);
+      expect(lines[0]).toMatch(
+        /another OpenTelemetry SDK is already registered .*TracerProvider.* use zdx-otel\/register alone/,
+      );
       // Nothing of zdx-otel's started: the other SDK's spans arrive untouched, none tagged.
       expect(receiver.spans().length).toBeGreaterThan(0);
       expect(zdxClientSpans(receiver.spans())).toHaveLength(0);
@@ -158,8 +191,16 @@ describe('a Fastify service under node --import zdx-otel/register', () => {
   it('before @opentelemetry/auto-instrumentations-node/register says in one line that a second SDK started', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const run = await callService(receiver, AUTO_REGISTER_ENV, ['--import', 'zdx-otel/register', '--import', AUTO_REGISTER], true);
-      const lines = run.stderr().split('\n').filter((line) => line.startsWith('zdx-otel'));
+      const run = await callService(
+        receiver,
+        AUTO_REGISTER_ENV,
+        ['--import', 'zdx-otel/register', '--import', AUTO_REGISTER],
+        true,
+      );
+      const lines = run
+        .stderr()
+        .split('\n')
+        .filter((line) => line.startsWith('zdx-otel'));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/another OpenTelemetry SDK started after zdx-otel .* remove it/);
     } finally {

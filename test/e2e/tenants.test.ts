@@ -21,10 +21,15 @@ let dir: string;
 let simulator: RunningSimulator;
 let app: AppRun;
 let prometheus: Prometheus;
-let dashboard: { templating: { list: Array<{ name: string; query?: unknown }> } } & Parameters<typeof dashboardExpressions>[0];
+let dashboard: { templating: { list: Array<{ name: string; query?: unknown }> } } & Parameters<
+  typeof dashboardExpressions
+>[0];
 
 beforeAll(async () => {
-  const files = renderAll(resolveConfig(JSON.parse(readFileSync(`${ROOT}deploy/examples/fast.json`, 'utf8'))), ZDX_STATUS_CODES);
+  const files = renderAll(
+    resolveConfig(JSON.parse(readFileSync(`${ROOT}deploy/examples/fast.json`, 'utf8'))),
+    ZDX_STATUS_CODES,
+  );
   dir = mkdtempSync(path.join(tmpdir(), 'zdx-tenants-e2e-'));
   const ruleFiles = [OUTPUTS.rules, OUTPUTS.alerts].map((name) => {
     const file = path.join(dir, path.basename(name));
@@ -65,16 +70,28 @@ afterAll(async () => {
 
 describe('tenants in real Prometheus', () => {
   it('the budget alert fires once per tenant, naming the tenant', async () => {
-    const alerts = await eventually(async () => {
-      const firing = (await prometheus.alerts()).filter((a) => a.state === 'firing' && a.labels.alertname === 'ZdxApiRateLimitBudgetExhaustion' && a.labels.zdx_rate_limit_window === 'hour');
-      expect(firing.map((a) => a.labels.zdx_tenant).sort()).toEqual(['acme', 'globex']);
-      return firing;
-    }, { timeoutMs: 90_000, intervalMs: 1000, description: 'a budget alert per tenant' });
+    const alerts = await eventually(
+      async () => {
+        const firing = (await prometheus.alerts()).filter(
+          (a) =>
+            a.state === 'firing' &&
+            a.labels.alertname === 'ZdxApiRateLimitBudgetExhaustion' &&
+            a.labels.zdx_rate_limit_window === 'hour',
+        );
+        expect(firing.map((a) => a.labels.zdx_tenant).sort()).toEqual(['acme', 'globex']);
+        return firing;
+      },
+      { timeoutMs: 90_000, intervalMs: 1000, description: 'a budget alert per tenant' },
+    );
     for (const a of alerts) expect(a.annotations.description).toContain(`(tenant ${a.labels.zdx_tenant})`);
   });
 
   it('recorded rates, ratios and budgets are per tenant', async () => {
-    for (const record of ['server_address:zdx_api_requests:rate1m', 'url_template:zdx_api_requests_429_per_requests:ratio_rate1m', 'server_address:zdx_api_rate_limit_used:ratio{zdx_rate_limit_window="hour"}']) {
+    for (const record of [
+      'server_address:zdx_api_requests:rate1m',
+      'url_template:zdx_api_requests_429_per_requests:ratio_rate1m',
+      'server_address:zdx_api_rate_limit_used:ratio{zdx_rate_limit_window="hour"}',
+    ]) {
       const tenants = (await prometheus.query(record)).map((s) => s.metric.zdx_tenant).sort();
       expect(tenants, record).toEqual(['acme', 'globex']);
     }
@@ -83,14 +100,18 @@ describe('tenants in real Prometheus', () => {
   it('the dashboard lists the tenants, and choosing one filters the panels to it', async () => {
     const variable = dashboard.templating.list.find((v) => v.name === 'tenant')!;
     const m = /^label_values\((.+),\s*(\w+)\)$/.exec(String(variable.query))!;
-    const values = (await prometheus.query(`group by (${m[2]}) (${substituteGrafana(m[1]!)})`)).map((s) => s.metric.zdx_tenant).sort();
+    const values = (await prometheus.query(`group by (${m[2]}) (${substituteGrafana(m[1]!)})`))
+      .map((s) => s.metric.zdx_tenant)
+      .sort();
     expect(values).toEqual(['acme', 'globex']);
     const perTenant = dashboardExpressions(dashboard).find((e) => e.where.includes('"Budget by tenant" C'))!;
     // substituteGrafana made every variable `.*`; pick one tenant as Grafana would.
     const acmeOnly = perTenant.expr.replaceAll('zdx_tenant=~".*"', 'zdx_tenant=~"acme"');
     expect(acmeOnly).not.toBe(perTenant.expr);
     // One row per tenant and window (second ... day, and the unsuffixed one).
-    expect(new Set((await prometheus.query(perTenant.expr)).map((s) => s.metric.zdx_tenant))).toEqual(new Set(['acme', 'globex']));
+    expect(new Set((await prometheus.query(perTenant.expr)).map((s) => s.metric.zdx_tenant))).toEqual(
+      new Set(['acme', 'globex']),
+    );
     expect(new Set((await prometheus.query(acmeOnly)).map((s) => s.metric.zdx_tenant))).toEqual(new Set(['acme']));
   });
 });

@@ -73,10 +73,16 @@ async function runFlow(flow: 'oneapi' | 'legacy', extraHosts: string) {
   }
 }
 
-const zdxSpans = (r: OtlpReceiver): ReceivedSpan[] => r.spans().filter((s) => s.kind === 3 && s.attributes['url.template'] !== undefined);
+const zdxSpans = (r: OtlpReceiver): ReceivedSpan[] =>
+  r.spans().filter((s) => s.kind === 3 && s.attributes['url.template'] !== undefined);
 const requests = (r: OtlpReceiver, template: string, status?: number) =>
-  r.latest('zdx.api.requests')
-    .filter((p) => p.attributes['url.template'] === template && (status === undefined || p.attributes['http.response.status_code'] === status))
+  r
+    .latest('zdx.api.requests')
+    .filter(
+      (p) =>
+        p.attributes['url.template'] === template &&
+        (status === undefined || p.attributes['http.response.status_code'] === status),
+    )
     .reduce((n, p) => n + p.value, 0);
 
 function expectDataCalls(r: OtlpReceiver, served: Map<string, number>) {
@@ -86,7 +92,10 @@ function expectDataCalls(r: OtlpReceiver, served: Map<string, number>) {
     expect(requests(r, template, status), `${template} ${status}`).toBe(calls);
     expect(served.get(`GET ${template}`), template).toBe(calls);
     const spans = zdxSpans(r).filter((s) => s.attributes['url.template'] === template);
-    expect(spans.map((s) => s.name), template).toEqual(Array(calls).fill(`GET ${template}`));
+    expect(
+      spans.map((s) => s.name),
+      template,
+    ).toEqual(Array(calls).fill(`GET ${template}`));
     for (const s of spans) {
       const cls = `${String(status)[0]}xx`;
       expect(s.attributes, template).toMatchObject({
@@ -120,7 +129,9 @@ describe('a ZDX client under --import zdx-otel/register, against the simulator',
       expect(calls.find(([call]) => call.includes('//cloudpath'))?.[1]).toBe(200);
       // The token call is not a ZDX call: no ZDX span, no ZDX metric point.
       expect(zdxSpans(receiver).some((s) => String(s.attributes['url.template']).includes('oauth'))).toBe(false);
-      expect(receiver.latest('zdx.api.requests').some((p) => String(p.attributes['url.template']).includes('oauth'))).toBe(false);
+      expect(
+        receiver.latest('zdx.api.requests').some((p) => String(p.attributes['url.template']).includes('oauth')),
+      ).toBe(false);
       const total = DATA_CALLS.reduce((n, [, , c]) => n + c, 0);
       expect(zdxSpans(receiver)).toHaveLength(total);
       expect(receiver.latest('zdx.api.requests').reduce((n, p) => n + p.value, 0)).toBe(total);

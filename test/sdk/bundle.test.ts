@@ -13,7 +13,8 @@ import { APPS, exited, runApp } from '../support/run-app.js';
 import { selfSignedCertificate, startZdxLikeHttpsServer, type TestServer } from '../support/zdx-server.js';
 
 // The banner docs/bundling.md shows: bundled CommonJS code calls require(), which an ES module lacks.
-const BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+const BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 let dir: string;
 let zdx: TestServer;
@@ -35,14 +36,25 @@ afterAll(async () => {
 async function bundleAndRun(name: string, banner: string | undefined) {
   const outfile = path.join(dir, name);
   await build({
-    entryPoints: [`${APPS}bundle-app.mjs`], outfile, bundle: true, platform: 'node', format: 'esm', logLevel: 'error',
+    entryPoints: [`${APPS}bundle-app.mjs`],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'error',
     ...(banner !== undefined ? { banner: { js: banner } } : {}),
   });
   // Run from the bundle's directory, which has no node_modules: everything must be inside the bundle.
-  const run = runApp([outfile], {
-    ZDX_API_URL: zdx.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem'),
-  }, dir);
+  const run = runApp(
+    [outfile],
+    {
+      ZDX_API_URL: zdx.url,
+      ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem'),
+    },
+    dir,
+  );
   return { run, ...(await exited(run)) };
 }
 

@@ -28,11 +28,18 @@ afterAll(async () => {
 });
 
 const MODES: Record<(typeof COLLECTORS)[number], ReceiverMode | undefined> = {
-  hung: 'hang', refused: undefined, '503+Retry-After': 'unavailable503',
+  hung: 'hang',
+  refused: undefined,
+  '503+Retry-After': 'unavailable503',
 };
 
 /** Runs exit-app once and returns how long the exit took after the application was done. */
-async function exitTime(collector: (typeof COLLECTORS)[number], interval: number, end: (typeof ENDS)[number], bound = BOUND) {
+async function exitTime(
+  collector: (typeof COLLECTORS)[number],
+  interval: number,
+  end: (typeof ENDS)[number],
+  bound = BOUND,
+) {
   const mode = MODES[collector];
   if (mode) receiver.mode = mode;
   const run = runApp(['--import', 'zdx-otel/register', `${APPS}exit-app.mjs`], {
@@ -63,15 +70,19 @@ async function exitTime(collector: (typeof COLLECTORS)[number], interval: number
 describe('exit within ZDX_OTEL_SHUTDOWN_TIMEOUT whatever the Collector and the export interval', () => {
   for (const collector of COLLECTORS) {
     for (const interval of INTERVALS) {
-      it(`${collector} Collector, interval ${interval} ms: every way of ending`, async () => {
-        for (const end of ENDS) {
-          const result = await exitTime(collector, interval, end);
-          expect(result.stderr, end).toBe('');
-          expect(result.millis, `${end} took ${result.millis} ms`).toBeLessThan(BOUND + SLACK);
-          if (end === 'sigterm-default') expect(result.signal).toBe('SIGTERM');
-          else expect(result.code).toBe(0);
-        }
-      }, 3 * (BOUND + 20_000));
+      it(
+        `${collector} Collector, interval ${interval} ms: every way of ending`,
+        async () => {
+          for (const end of ENDS) {
+            const result = await exitTime(collector, interval, end);
+            expect(result.stderr, end).toBe('');
+            expect(result.millis, `${end} took ${result.millis} ms`).toBeLessThan(BOUND + SLACK);
+            if (end === 'sigterm-default') expect(result.signal).toBe('SIGTERM');
+            else expect(result.code).toBe(0);
+          }
+        },
+        3 * (BOUND + 20_000),
+      );
     }
   }
 

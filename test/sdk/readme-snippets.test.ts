@@ -15,7 +15,13 @@ import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.j
 import { ROOT } from '../support/run-app.js';
 import { selfSignedCertificate, startZdxLikeHttpsServer, type TestServer } from '../support/zdx-server.js';
 
-interface Snippet { kind: 'install' | 'file' | 'script' | 'run'; name?: string; lang: string; code: string; heading: string }
+interface Snippet {
+  kind: 'install' | 'file' | 'script' | 'run';
+  name?: string;
+  lang: string;
+  code: string;
+  heading: string;
+}
 
 /** The marked code blocks of the README section, in order; throws on a code block without a marker. */
 function readmeSnippets(): Snippet[] {
@@ -33,16 +39,28 @@ function readmeSnippets(): Snippet[] {
     const marker = /^<!-- snippet: (install|file|script|run)(?: (\S+))? -->$/.exec(lines[i - 1] ?? '');
     const close = lines.indexOf('```', i + 1);
     if (!marker) throw new Error(`README code block without a snippet marker under "${heading}": ${lines[i + 1]}`);
-    snippets.push({ kind: marker[1] as Snippet['kind'], name: marker[2], lang: fence[1]!, code: lines.slice(i + 1, close).join('\n') + '\n', heading });
+    snippets.push({
+      kind: marker[1] as Snippet['kind'],
+      name: marker[2],
+      lang: fence[1]!,
+      code: lines.slice(i + 1, close).join('\n') + '\n',
+      heading,
+    });
     i = close;
   }
   return snippets;
 }
 
-const packagesOf = (install: string) => install.replace(/\\\n/g, ' ').split(/\s+/).filter((w) => /^(@[\w.-]+\/)?[\w.-]+$/.test(w) && !['npm', 'install'].includes(w));
-const importsOf = (code: string) => [...code.matchAll(/(?:from |import\(|require\()'([^']+)'/g)]
-  .map((m) => m[1]!).filter((s) => !s.startsWith('node:') && !s.startsWith('.'))
-  .map((s) => s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!);
+const packagesOf = (install: string) =>
+  install
+    .replace(/\\\n/g, ' ')
+    .split(/\s+/)
+    .filter((w) => /^(@[\w.-]+\/)?[\w.-]+$/.test(w) && !['npm', 'install'].includes(w));
+const importsOf = (code: string) =>
+  [...code.matchAll(/(?:from |import\(|require\()'([^']+)'/g)]
+    .map((m) => m[1]!)
+    .filter((s) => !s.startsWith('node:') && !s.startsWith('.'))
+    .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
 
 // The application the run snippets start when no snippet writes it: one ZDX call with fetch, one with an ESM
 // named import of node:https (CommonJS: require), the forms the README promises spans for.
@@ -67,11 +85,22 @@ beforeAll(async () => {
   app = mkdtempSync(path.join(tmpdir(), 'zdx-otel-readme-'));
   execFileSync('npm', ['pack', ROOT, '--pack-destination', app], { stdio: 'ignore' });
   const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'))!;
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'readme-app', version: '1.0.0', private: true }));
+  writeFileSync(
+    path.join(app, 'package.json'),
+    JSON.stringify({ name: 'readme-app', version: '1.0.0', private: true }),
+  );
   // What the install lines name, at the versions this repository tests with (so npm's cache has them).
-  const named = [...new Set(snippets.filter((s) => s.kind === 'install').flatMap((s) => packagesOf(s.code)))].filter((n) => n !== 'zdx-otel');
-  const pinned = named.map((name) => `${name}@${JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version}`);
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`, ...pinned], { cwd: app, stdio: 'ignore' });
+  const named = [...new Set(snippets.filter((s) => s.kind === 'install').flatMap((s) => packagesOf(s.code)))].filter(
+    (n) => n !== 'zdx-otel',
+  );
+  const pinned = named.map(
+    (name) =>
+      `${name}@${JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version}`,
+  );
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`, ...pinned], {
+    cwd: app,
+    stdio: 'ignore',
+  });
   const tls = selfSignedCertificate();
   writeFileSync(path.join(app, 'ca.pem'), tls.cert);
   zdx = await startZdxLikeHttpsServer(tls);
@@ -82,7 +111,10 @@ afterAll(async () => {
   if (app) rmSync(app, { recursive: true, force: true });
 });
 
-async function run(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; receiver: OtlpReceiver }> {
+async function run(
+  command: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string; receiver: OtlpReceiver }> {
   const receiver = await startOtlpReceiver();
   const child = spawn(command, args, {
     cwd: app,
@@ -98,8 +130,12 @@ async function run(command: string, args: string[]): Promise<{ code: number | nu
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   clearTimeout(timer);
@@ -107,7 +143,8 @@ async function run(command: string, args: string[]): Promise<{ code: number | nu
   return { code, stdout, stderr, receiver };
 }
 
-const zdxSpans = (r: OtlpReceiver) => r.spans().filter((s) => s.kind === 3 && s.attributes['url.template'] !== undefined);
+const zdxSpans = (r: OtlpReceiver) =>
+  r.spans().filter((s) => s.kind === 3 && s.attributes['url.template'] !== undefined);
 const zdxRequests = (r: OtlpReceiver) => r.latest('zdx.api.requests').reduce((n, p) => n + p.value, 0);
 
 describe('README "Use it in your service"', () => {
@@ -117,7 +154,9 @@ describe('README "Use it in your service"', () => {
     for (const snippet of snippets) {
       if (snippet.kind === 'install') installed = packagesOf(snippet.code);
       if (snippet.kind === 'file' || snippet.kind === 'script') {
-        expect(installed, `${snippet.name} under "${snippet.heading}"`).toEqual(expect.arrayContaining(importsOf(snippet.code)));
+        expect(installed, `${snippet.name} under "${snippet.heading}"`).toEqual(
+          expect.arrayContaining(importsOf(snippet.code)),
+        );
       }
     }
   });
@@ -131,9 +170,11 @@ describe('README "Use it in your service"', () => {
       writeFileSync(path.join(app, 'app.mjs'), APP_MJS);
       writeFileSync(path.join(app, 'app.js'), APP_JS);
       for (const snippet of own) {
-        if (snippet.kind === 'file' || snippet.kind === 'script') writeFileSync(path.join(app, snippet.name!), snippet.code);
+        if (snippet.kind === 'file' || snippet.kind === 'script')
+          writeFileSync(path.join(app, snippet.name!), snippet.code);
         if (snippet.kind === 'install' || snippet.kind === 'file') continue;
-        const result = snippet.kind === 'script' ? await run('node', [snippet.name!]) : await run('bash', ['-euc', snippet.code]);
+        const result =
+          snippet.kind === 'script' ? await run('node', [snippet.name!]) : await run('bash', ['-euc', snippet.code]);
         expect(result.stderr).toBe('');
         expect(result.code).toBe(0);
         checkOutcome(heading, result);
@@ -143,11 +184,18 @@ describe('README "Use it in your service"', () => {
 });
 
 function checkOutcome(heading: string, { stdout, receiver }: { stdout: string; receiver: OtlpReceiver }) {
-  const names = zdxSpans(receiver).map((s) => s.name).sort();
+  const names = zdxSpans(receiver)
+    .map((s) => s.name)
+    .sort();
   for (const span of zdxSpans(receiver)) expect(span.attributes['zdx.status_class']).toBe('2xx');
   if (heading.startsWith('Zero code')) {
     // app.mjs under --import, then app.js under --require: each made one fetch and one node:https call.
-    expect(names).toEqual(['GET /v1/devices/{deviceid}', 'GET /v1/devices/{deviceid}', 'GET /v1/users/{userid}', 'GET /v1/users/{userid}']);
+    expect(names).toEqual([
+      'GET /v1/devices/{deviceid}',
+      'GET /v1/devices/{deviceid}',
+      'GET /v1/users/{userid}',
+      'GET /v1/users/{userid}',
+    ]);
     // Two processes with the same attributes: each exported its count once, at exit.
     expect(receiver.points('zdx.api.requests').reduce((n, p) => n + p.value, 0)).toBe(4);
   } else if (heading.startsWith('From code')) {
@@ -161,7 +209,11 @@ function checkOutcome(heading: string, { stdout, receiver }: { stdout: string; r
     expect(receiver.bodies.join('\n')).toContain('device-sync');
   } else if (heading.startsWith('Tenants')) {
     // Each call carries the tenant it was made for, on its span and its count.
-    expect(zdxSpans(receiver).map((s) => s.attributes['zdx.tenant']).sort()).toEqual(['acme', 'globex']);
+    expect(
+      zdxSpans(receiver)
+        .map((s) => s.attributes['zdx.tenant'])
+        .sort(),
+    ).toEqual(['acme', 'globex']);
     const counted = receiver.latest('zdx.api.requests');
     for (const tenant of ['acme', 'globex']) {
       expect(counted.filter((p) => p.attributes['zdx.tenant'] === tenant).reduce((n, p) => n + p.value, 0)).toBe(1);

@@ -26,8 +26,12 @@ afterAll(async () => {
 async function runRegisterApp(extra: Record<string, string>) {
   const before = receiver.spans().length;
   const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], {
-    ZDX_URL: zdx.url, OTHER_URL: other.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    ZDX_OTEL_TRACING: 'http', ...extra,
+    ZDX_URL: zdx.url,
+    OTHER_URL: other.url,
+    ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    ZDX_OTEL_TRACING: 'http',
+    ...extra,
   });
   const { code } = await exited(run);
   expect(code).toBe(0);
@@ -62,11 +66,18 @@ describe('OTEL_PROPAGATORS', () => {
   }
 
   it('checks what the started SDK built, by the header fields its propagator injects', () => {
-    expect(unbundledPropagatorsMessage(['traceparent', 'tracestate', 'baggage'], { OTEL_PROPAGATORS: 'tracecontext,baggage' })).toBeUndefined();
-    expect(unbundledPropagatorsMessage(['traceparent', 'tracestate'], { OTEL_PROPAGATORS: 'tracecontext,baggage' }))
-      .toContain('"baggage" is not bundled');
+    expect(
+      unbundledPropagatorsMessage(['traceparent', 'tracestate', 'baggage'], {
+        OTEL_PROPAGATORS: 'tracecontext,baggage',
+      }),
+    ).toBeUndefined();
+    expect(
+      unbundledPropagatorsMessage(['traceparent', 'tracestate'], { OTEL_PROPAGATORS: 'tracecontext,baggage' }),
+    ).toContain('"baggage" is not bundled');
     expect(unbundledPropagatorsMessage(['uber-trace-id'], { OTEL_PROPAGATORS: 'jaeger' })).toBeUndefined();
-    expect(unbundledPropagatorsMessage([], { OTEL_PROPAGATORS: 'ottrace, xray' })).toContain('"ottrace", "xray" are not bundled');
+    expect(unbundledPropagatorsMessage([], { OTEL_PROPAGATORS: 'ottrace, xray' })).toContain(
+      '"ottrace", "xray" are not bundled',
+    );
     expect(unbundledPropagatorsMessage([], {})).toBeUndefined();
   });
 });
@@ -81,7 +92,7 @@ describe('ZDX_OTEL_TRACING', () => {
 });
 
 describe('SERVER spans', () => {
-  it('are not made for scrapes of zdx-otel\'s own Prometheus endpoint', async () => {
+  it("are not made for scrapes of zdx-otel's own Prometheus endpoint", async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
         const { port: free } = probe.address() as { port: number };
@@ -90,9 +101,15 @@ describe('SERVER spans', () => {
     });
     const before = receiver.spans().length;
     const run = runApp(['--import', 'zdx-otel/register', `${APPS}register-app.mjs`], {
-      ZDX_URL: zdx.url, OTHER_URL: other.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      ZDX_OTEL_TRACING: 'http', HOLD: '1', OTEL_METRICS_EXPORTER: 'prometheus',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+      ZDX_URL: zdx.url,
+      OTHER_URL: other.url,
+      ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      ZDX_OTEL_TRACING: 'http',
+      HOLD: '1',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
     });
     await run.waitFor('workload done');
     const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);

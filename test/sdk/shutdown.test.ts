@@ -10,7 +10,10 @@ function hungExporter() {
   return {
     callbacks,
     exported: 0,
-    export(_items: never, cb: (r: ExportResult) => void) { this.exported++; callbacks.push(cb); },
+    export(_items: never, cb: (r: ExportResult) => void) {
+      this.exported++;
+      callbacks.push(cb);
+    },
     forceFlush: () => new Promise<void>(() => {}),
     shutdown: () => new Promise<void>(() => {}),
     selectAggregationTemporality: () => AggregationTemporality.DELTA,

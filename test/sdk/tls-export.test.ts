@@ -41,16 +41,25 @@ afterAll(async () => {
 
 describe('OTLP over https with a private CA', () => {
   for (const withCa of [true, false]) {
-    it(withCa ? 'OTEL_EXPORTER_OTLP_CERTIFICATE names the CA: metrics arrive' : 'without it (control): the certificate is refused, nothing arrives', async () => {
-      exports = 0;
-      const run = runApp(['--import', 'zdx-otel/register', `${APPS}exit-app.mjs`], {
-        ZDX_URL: zdx.url, ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort, RUN_MS: '200', OTEL_TRACES_EXPORTER: 'none',
-        OTEL_EXPORTER_OTLP_ENDPOINT: url, ZDX_OTEL_SHUTDOWN_TIMEOUT: '2000',
-        ...(withCa ? { OTEL_EXPORTER_OTLP_CERTIFICATE: caFile } : {}),
-      });
-      expect((await exited(run)).code).toBe(0);
-      if (withCa) expect(exports).toBeGreaterThan(0);
-      else expect(exports).toBe(0);
-    });
+    it(
+      withCa
+        ? 'OTEL_EXPORTER_OTLP_CERTIFICATE names the CA: metrics arrive'
+        : 'without it (control): the certificate is refused, nothing arrives',
+      async () => {
+        exports = 0;
+        const run = runApp(['--import', 'zdx-otel/register', `${APPS}exit-app.mjs`], {
+          ZDX_URL: zdx.url,
+          ZDX_OTEL_EXTRA_HOSTS: zdx.hostPort,
+          RUN_MS: '200',
+          OTEL_TRACES_EXPORTER: 'none',
+          OTEL_EXPORTER_OTLP_ENDPOINT: url,
+          ZDX_OTEL_SHUTDOWN_TIMEOUT: '2000',
+          ...(withCa ? { OTEL_EXPORTER_OTLP_CERTIFICATE: caFile } : {}),
+        });
+        expect((await exited(run)).code).toBe(0);
+        if (withCa) expect(exports).toBeGreaterThan(0);
+        else expect(exports).toBe(0);
+      },
+    );
   }
 });

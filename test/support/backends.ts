@@ -40,7 +40,9 @@ const MAX_LOG_CHARS = 1_000_000;
 export type BackendBinary = 'victoria-metrics' | 'prometheus' | 'promtool' | 'alertmanager' | 'amtool';
 
 /** File names a binary goes by: Debian calls Alertmanager's server prometheus-alertmanager. */
-const BINARY_NAMES: Partial<Record<BackendBinary, string[]>> = { alertmanager: ['prometheus-alertmanager', 'alertmanager'] };
+const BINARY_NAMES: Partial<Record<BackendBinary, string[]>> = {
+  alertmanager: ['prometheus-alertmanager', 'alertmanager'],
+};
 
 export interface LocateOptions {
   /** Directory searched before PATH (default: <repo>/.cache/backends). */
@@ -298,10 +300,14 @@ class ManagedProcess {
       } catch {
         /* keep bin */
       }
-      const wd = spawn('sh', ['-c', WATCHDOG_SH, 'zdx-backend-watchdog', String(process.pid), String(this.child.pid), exe, dir], {
-        stdio: 'ignore',
-        detached: true, // own process group: survives whatever kills the test process
-      });
+      const wd = spawn(
+        'sh',
+        ['-c', WATCHDOG_SH, 'zdx-backend-watchdog', String(process.pid), String(this.child.pid), exe, dir],
+        {
+          stdio: 'ignore',
+          detached: true, // own process group: survives whatever kills the test process
+        },
+      );
       wd.on('error', () => {
         /* no sh: exit hook + stop() still cover the normal paths */
       });
@@ -511,14 +517,18 @@ class PromApiClient {
               signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
             });
     } catch (err) {
-      throw this.proc.failure(`request ${apiPath} failed: ${err instanceof Error ? err.message : String(err)} (${this.proc.describeExit()})`);
+      throw this.proc.failure(
+        `request ${apiPath} failed: ${err instanceof Error ? err.message : String(err)} (${this.proc.describeExit()})`,
+      );
     }
     const text = await res.text();
     let body: { status?: string; data?: T; error?: string; errorType?: string };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
-      throw new Error(`${this.proc.name} ${apiPath} ${JSON.stringify(params)}: HTTP ${res.status}, non-JSON body: ${text.slice(0, 500)}`);
+      throw new Error(
+        `${this.proc.name} ${apiPath} ${JSON.stringify(params)}: HTTP ${res.status}, non-JSON body: ${text.slice(0, 500)}`,
+      );
     }
     if (!res.ok || body.status !== 'success') {
       throw new Error(
@@ -548,10 +558,15 @@ class PromApiClient {
   }
 
   async queryRange(promql: string, opts: QueryRangeOptions): Promise<RangeSeries[]> {
-    const data = await this.api<{ resultType: string; result: Array<{ metric: Labels; values: Array<[number, string]> }> }>(
-      '/api/v1/query_range',
-      { query: promql, start: apiTime(opts.start), end: apiTime(opts.end), step: String(opts.step) },
-    );
+    const data = await this.api<{
+      resultType: string;
+      result: Array<{ metric: Labels; values: Array<[number, string]> }>;
+    }>('/api/v1/query_range', {
+      query: promql,
+      start: apiTime(opts.start),
+      end: apiTime(opts.end),
+      step: String(opts.step),
+    });
     return data.result.map((r) => ({
       metric: r.metric,
       values: r.values.map(([timestamp, v]) => ({ timestamp, value: Number.parseFloat(v) })),
@@ -621,7 +636,10 @@ export interface VictoriaMetrics extends BackendBase {
 }
 
 /** Flags used for every VictoriaMetrics test instance (exported for docs/diagnostics). */
-export function victoriaMetricsFlags(dataDir: string, opts: Pick<VictoriaMetricsOptions, 'prometheusNaming' | 'extraFlags'> = {}): string[] {
+export function victoriaMetricsFlags(
+  dataDir: string,
+  opts: Pick<VictoriaMetricsOptions, 'prometheusNaming' | 'extraFlags'> = {},
+): string[] {
   return [
     // Loopback only; port 0 = kernel picks, VM logs "started server at http://127.0.0.1:<port>/".
     '-httpListenAddr=127.0.0.1:0',
@@ -665,7 +683,9 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
     try {
       res = await fetch(`${url}/internal/force_flush`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
     } catch (err) {
-      throw proc.failure(`/internal/force_flush failed: ${err instanceof Error ? err.message : String(err)} (${proc.describeExit()})`);
+      throw proc.failure(
+        `/internal/force_flush failed: ${err instanceof Error ? err.message : String(err)} (${proc.describeExit()})`,
+      );
     }
     const body = await res.text();
     if (!res.ok) throw proc.failure(`/internal/force_flush returned ${res.status}: ${body.slice(0, 300)}`);
@@ -788,7 +808,11 @@ export function prometheusConfig(opts: PrometheusOptions, ruleFiles: string[]): 
     },
     rule_files: ruleFiles,
     ...(opts.alertmanagers?.length
-      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers.map((u) => new URL(u).host) }] }] } }
+      ? {
+          alerting: {
+            alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers.map((u) => new URL(u).host) }] }],
+          },
+        }
       : {}),
     scrape_configs: jobs.map((j) => ({
       job_name: j.job,
@@ -863,7 +887,9 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
           const ts = await targets();
           const notUp = ts.filter((t) => t.health !== 'up');
           if (ts.length === 0 || notUp.length > 0) {
-            throw new Error(`targets not up: ${JSON.stringify(notUp.map((t) => [t.scrapeUrl, t.health, t.lastError]))}`);
+            throw new Error(
+              `targets not up: ${JSON.stringify(notUp.map((t) => [t.scrapeUrl, t.health, t.lastError]))}`,
+            );
           }
           return ts;
         },
@@ -904,7 +930,9 @@ export interface Alertmanager {
   /** Alerts Alertmanager holds, with their inhibition state (`GET /api/v2/alerts`). */
   alerts(params?: Record<string, string>): Promise<AmAlert[]>;
   /** Sends alerts straight to Alertmanager, as Prometheus does (`POST /api/v2/alerts`). */
-  postAlerts(alerts: Array<{ labels: Labels; annotations?: Labels; startsAt?: string; endsAt?: string }>): Promise<void>;
+  postAlerts(
+    alerts: Array<{ labels: Labels; annotations?: Labels; startsAt?: string; endsAt?: string }>,
+  ): Promise<void>;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -948,7 +976,9 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Aler
         signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
       });
     } catch (err) {
-      throw proc.failure(`request ${apiPath} failed: ${err instanceof Error ? err.message : String(err)} (${proc.describeExit()})`);
+      throw proc.failure(
+        `request ${apiPath} failed: ${err instanceof Error ? err.message : String(err)} (${proc.describeExit()})`,
+      );
     }
     const text = await res.text();
     if (!res.ok) throw proc.failure(`${method} ${apiPath} returned ${res.status}: ${text.slice(0, 300)}`);

@@ -44,7 +44,9 @@ export async function call(client: ClientName, url: string, options: CallOptions
     }
     case 'axios': {
       const response = await axios.request({
-        url, method, validateStatus: () => true,
+        url,
+        method,
+        validateStatus: () => true,
         ...(options.headers ? { headers: options.headers } : {}),
         ...(options.body !== undefined ? { data: options.body } : {}),
         ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
@@ -55,7 +57,9 @@ export async function call(client: ClientName, url: string, options: CallOptions
     }
     case 'got': {
       const response = await got(url, {
-        method: method as 'GET', throwHttpErrors: false, retry: { limit: 0 },
+        method: method as 'GET',
+        throwHttpErrors: false,
+        retry: { limit: 0 },
         ...(options.headers ? { headers: options.headers } : {}),
         ...(options.body !== undefined ? { body: options.body } : {}),
         ...(options.timeoutMs ? { timeout: { request: options.timeoutMs } } : {}),
@@ -72,18 +76,23 @@ function nodeHttp(url: string, options: CallOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const mod = target.protocol === 'https:' ? https : http;
-    const req = mod.request(target, {
-      method: options.method ?? 'GET',
-      ...(options.headers ? { headers: options.headers } : {}),
-      ...(options.agent ? { agent: options.agent } : {}),
-      ...(options.ca ? { ca: options.ca } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    if (options.timeoutMs) req.setTimeout(options.timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    const req = mod.request(
+      target,
+      {
+        method: options.method ?? 'GET',
+        ...(options.headers ? { headers: options.headers } : {}),
+        ...(options.agent ? { agent: options.agent } : {}),
+        ...(options.ca ? { ca: options.ca } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    if (options.timeoutMs)
+      req.setTimeout(options.timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end(options.body);
   });

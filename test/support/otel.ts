@@ -29,8 +29,12 @@ class TestReader extends MetricReader {
   constructor() {
     super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
   }
-  protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
-  protected override onShutdown(): Promise<void> { return Promise.resolve(); }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 export interface Point {
@@ -72,7 +76,8 @@ export function setupOtel(options: OtelOptions = {}): OtelHarness {
   const meterProvider = new MeterProvider({ readers: [reader], views: zdxViews(options.zdx) });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
-  if (options.propagator !== null) propagation.setGlobalPropagator(options.propagator ?? new W3CTraceContextPropagator());
+  if (options.propagator !== null)
+    propagation.setGlobalPropagator(options.propagator ?? new W3CTraceContextPropagator());
   if (tracing) trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
 
@@ -81,13 +86,18 @@ export function setupOtel(options: OtelOptions = {}): OtelHarness {
   const httpHeaders = captured ? { headersToSpanAttributes: { client: headerLists } } : {};
   const undiciHeaders = captured ? { headersToSpanAttributes: headerLists } : {};
   // Instrumentations subscribe to the channels when constructed, so construction order is subscription order.
-  const generic = () => (tracing
-    // Client side only, as zdx-otel/register does: the test servers live in this process too.
-    ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, ...httpHeaders }), new UndiciInstrumentation(undiciHeaders)]
-    : []);
-  const instrumentations = options.order === 'instrumentations-first'
-    ? [...generic(), new ZdxInstrumentation(options.zdx)]
-    : [new ZdxInstrumentation(options.zdx), ...generic()];
+  const generic = () =>
+    tracing
+      ? // Client side only, as zdx-otel/register does: the test servers live in this process too.
+        [
+          new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, ...httpHeaders }),
+          new UndiciInstrumentation(undiciHeaders),
+        ]
+      : [];
+  const instrumentations =
+    options.order === 'instrumentations-first'
+      ? [...generic(), new ZdxInstrumentation(options.zdx)]
+      : [new ZdxInstrumentation(options.zdx), ...generic()];
   const unregister = registerInstrumentations({
     instrumentations,
     ...(tracing ? { tracerProvider } : {}),
@@ -111,7 +121,12 @@ export function setupOtel(options: OtelOptions = {}): OtelHarness {
           for (const dp of metric.dataPoints) {
             if (metric.dataPointType === DataPointType.HISTOGRAM) {
               const h = dp.value as { count: number; sum?: number };
-              out.push({ name: metric.descriptor.name, attributes: dp.attributes, value: h.count, ...(h.sum !== undefined ? { sum: h.sum } : {}) });
+              out.push({
+                name: metric.descriptor.name,
+                attributes: dp.attributes,
+                value: h.count,
+                ...(h.sum !== undefined ? { sum: h.sum } : {}),
+              });
             } else {
               out.push({ name: metric.descriptor.name, attributes: dp.attributes, value: dp.value as number });
             }
@@ -123,7 +138,11 @@ export function setupOtel(options: OtelOptions = {}): OtelHarness {
     async dump() {
       return JSON.stringify({
         spans: exporter.getFinishedSpans().map((s) => ({
-          name: s.name, attributes: s.attributes, status: s.status, events: s.events, links: s.links,
+          name: s.name,
+          attributes: s.attributes,
+          status: s.status,
+          events: s.events,
+          links: s.links,
         })),
         metrics: (await collect()).scopeMetrics,
       });

@@ -7,11 +7,20 @@ import { attributesOf, parseOtlpJsonMetrics } from '../../src/tools/demo/otlp-js
 
 export type ReceiverMode = 'ok' | 'fail500' | 'throttle429' | 'unavailable503' | 'slow' | 'hang' | 'reset';
 
-export interface ReceivedPoint { metric: string; attributes: Readonly<Record<string, unknown>>; value: number }
+export interface ReceivedPoint {
+  metric: string;
+  attributes: Readonly<Record<string, unknown>>;
+  value: number;
+}
 export interface ReceivedSpan {
-  name: string; kind: number; attributes: Record<string, unknown>; status?: { code?: number; message?: string };
+  name: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+  status?: { code?: number; message?: string };
   /** Hex ids as OTLP/JSON carries them; parentSpanId is '' (or absent) for a root span. */
-  traceId?: string; spanId?: string; parentSpanId?: string;
+  traceId?: string;
+  spanId?: string;
+  parentSpanId?: string;
   /** The instrumentation scope that made the span, e.g. `@opentelemetry/instrumentation-http`. */
   scope?: string;
 }
@@ -41,15 +50,33 @@ export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (state.mode !== 'ok') state.faults++;
-    if (state.mode === 'reset') { req.socket.destroy(); return; }
+    if (state.mode === 'reset') {
+      req.socket.destroy();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (state.mode === 'hang') { hanging.push(res); return; }
-      if (state.mode === 'fail500') { res.writeHead(500).end(); return; }
-      if (state.mode === 'throttle429') { res.writeHead(429, { 'retry-after': '1' }).end(); return; }
-      if (state.mode === 'unavailable503') { res.writeHead(503, { 'retry-after': '1' }).end(); return; }
-      if (state.mode === 'slow') { setTimeout(() => accept(chunks, res), 400); return; }
+      if (state.mode === 'hang') {
+        hanging.push(res);
+        return;
+      }
+      if (state.mode === 'fail500') {
+        res.writeHead(500).end();
+        return;
+      }
+      if (state.mode === 'throttle429') {
+        res.writeHead(429, { 'retry-after': '1' }).end();
+        return;
+      }
+      if (state.mode === 'unavailable503') {
+        res.writeHead(503, { 'retry-after': '1' }).end();
+        return;
+      }
+      if (state.mode === 'slow') {
+        setTimeout(() => accept(chunks, res), 400);
+        return;
+      }
       accept(chunks, res);
     });
   });
@@ -58,13 +85,21 @@ export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
     bodies.push(body);
     try {
       const json = JSON.parse(body) as Record<string, unknown>;
-      for (const p of parseOtlpJsonMetrics(json)) points.push({ metric: p.metric, attributes: p.attributes, value: p.value });
+      for (const p of parseOtlpJsonMetrics(json))
+        points.push({ metric: p.metric, attributes: p.attributes, value: p.value });
       for (const rs of (json.resourceSpans as Array<Record<string, unknown>>) ?? []) {
-        for (const ss of (rs.scopeSpans as Array<{ scope?: { name?: string }; spans: Array<Record<string, unknown>> }>) ?? []) {
+        for (const ss of (rs.scopeSpans as Array<{
+          scope?: { name?: string };
+          spans: Array<Record<string, unknown>>;
+        }>) ?? []) {
           for (const s of ss.spans) {
             spans.push({
-              name: s.name as string, kind: s.kind as number, scope: ss.scope?.name,
-              traceId: s.traceId as string, spanId: s.spanId as string, parentSpanId: s.parentSpanId as string | undefined,
+              name: s.name as string,
+              kind: s.kind as number,
+              scope: ss.scope?.name,
+              traceId: s.traceId as string,
+              spanId: s.spanId as string,
+              parentSpanId: s.parentSpanId as string | undefined,
               attributes: attributesOf(s.attributes as Parameters<typeof attributesOf>[0]),
               status: s.status as { code?: number; message?: string },
             });
@@ -80,13 +115,17 @@ export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const bound = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${bound}`,
-    get mode() { return state.mode; },
+    get mode() {
+      return state.mode;
+    },
     set mode(m) {
       state.mode = m;
       if (m !== 'hang') for (const res of hanging.splice(0)) res.destroy();
     },
     bodies,
-    get faults() { return state.faults; },
+    get faults() {
+      return state.faults;
+    },
     points: (metric) => points.filter((p) => metric === undefined || p.metric === metric),
     latest(metric) {
       const byKey = new Map<string, ReceivedPoint>();
@@ -94,10 +133,11 @@ export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
       return [...byKey.values()];
     },
     spans: () => spans,
-    close: () => new Promise<void>((resolve) => {
-      for (const res of hanging.splice(0)) res.destroy();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging.splice(0)) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

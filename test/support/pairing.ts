@@ -58,8 +58,7 @@ export function pairingSuite(order: 'zdx-first' | 'instrumentations-first'): voi
     await zdx.close();
   });
 
-  const spanWith = (marker: string) =>
-    otel.spans().filter((s) => String(s.attributes['url.full']).endsWith(marker));
+  const spanWith = (marker: string) => otel.spans().filter((s) => String(s.attributes['url.full']).endsWith(marker));
 
   async function checkOne(client: ClientName | 'node:http POST', label: string): Promise<void> {
     const n = remaining++;
@@ -92,8 +91,11 @@ export function pairingSuite(order: 'zdx-first' | 'instrumentations-first'): voi
           const sampled = i % 3 === 0 ? 0 : 1;
           const marker = `&m=par-${n}`;
           const client = clients[i % clients.length]!;
-          return call(client, `${zdx.url}/v1/devices/${n}?remaining=${n}&delay=${(i * 7) % 20}&sampled=${sampled}${marker}`, { agent })
-            .then(() => ({ n, sampled, marker }));
+          return call(
+            client,
+            `${zdx.url}/v1/devices/${n}?remaining=${n}&delay=${(i * 7) % 20}&sampled=${sampled}${marker}`,
+            { agent },
+          ).then(() => ({ n, sampled, marker }));
         });
         const results = await Promise.all(jobs);
         agent.destroy();
@@ -109,7 +111,8 @@ export function pairingSuite(order: 'zdx-first' | 'instrumentations-first'): voi
 
   it('keeps no record for requests whose span is never sampled', async () => {
     propagation.disable();
-    for (let i = 0; i < 20; i++) await call(i % 2 ? 'fetch' : 'node:http', `${zdx.url}/v1/devices/${i}?sampled=0&m=uns-${i}`);
+    for (let i = 0; i < 20; i++)
+      await call(i % 2 ? 'fetch' : 'node:http', `${zdx.url}/v1/devices/${i}?sampled=0&m=uns-${i}`);
     expect(sharedSpanRegistry().size).toBe(0);
   });
 }

@@ -23,8 +23,12 @@ export function runApp(args: string[], env: Record<string, string>, cwd = ROOT):
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -37,8 +41,10 @@ export function runApp(args: string[], env: Record<string, string>, cwd = ROOT):
       return new Promise((resolve, reject) => {
         const started = Date.now();
         const poll = setInterval(() => {
-          if (out.includes(text)) { clearInterval(poll); resolve(); }
-          else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
+          if (out.includes(text)) {
+            clearInterval(poll);
+            resolve();
+          } else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
             clearInterval(poll);
             reject(new Error(`"${text}" did not appear; stdout: ${out}\nstderr: ${err}`));
           }
@@ -49,7 +55,10 @@ export function runApp(args: string[], env: Record<string, string>, cwd = ROOT):
 }
 
 /** Fails if the process has not exited within `ms` (a hung app must fail the test, not the run). */
-export async function exited(run: AppRun, ms = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function exited(
+  run: AppRun,
+  ms = 20_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -23,7 +23,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-interface State { requests: number; traced: number }
+interface State {
+  requests: number;
+  traced: number;
+}
 
 function handle(server: State, req: IncomingMessage, res: ServerResponse): void {
   server.requests++;
@@ -59,11 +62,12 @@ function handle(server: State, req: IncomingMessage, res: ServerResponse): void 
     }
     // The token endpoint answers with a token made from the request body, so a secret sent in the body
     // comes back in the response too: telemetry must read neither.
-    const body = status >= 400
-      ? { code: 'ERROR', message: `status ${status}` }
-      : url.pathname.endsWith('/oauth/token')
-        ? { token: Buffer.concat(chunks).toString('base64'), token_type: 'Bearer', expires_in: 3600 }
-        : { ok: true, path: url.pathname };
+    const body =
+      status >= 400
+        ? { code: 'ERROR', message: `status ${status}` }
+        : url.pathname.endsWith('/oauth/token')
+          ? { token: Buffer.concat(chunks).toString('base64'), token_type: 'Bearer', expires_in: 3600 }
+          : { ok: true, path: url.pathname };
     res.writeHead(status, headers);
     if (url.searchParams.has('size')) {
       // A large body, for clients that never read it.
@@ -88,15 +92,24 @@ async function listen(server: Server, scheme: 'http' | 'https', state: State): P
     url: `${scheme}://127.0.0.1:${port}`,
     port,
     hostPort: `127.0.0.1:${port}`,
-    get requests() { return state.requests; },
-    set requests(n) { state.requests = n; },
-    get traced() { return state.traced; },
-    set traced(n) { state.traced = n; },
+    get requests() {
+      return state.requests;
+    },
+    set requests(n) {
+      state.requests = n;
+    },
+    get traced() {
+      return state.traced;
+    },
+    set traced(n) {
+      state.traced = n;
+    },
     dropConnections: () => server.closeAllConnections(),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -110,11 +123,29 @@ export function startZdxLikeServer(): Promise<TestServer> {
 export function selfSignedCertificate(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'zdx-otel-tls-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,9 @@ function row(output: string, name: string): number[] {
 const SPANS_TITLE = 'one exported span per status class, as a Collector receives it';
 
 /** The span blocks printed after `from` in the output: class, name, and attributes as printed (JSON values). */
-function spanBlocks(text: string): Array<{ cls: string; name: string; status: string; attributes: Record<string, unknown> }> {
+function spanBlocks(
+  text: string,
+): Array<{ cls: string; name: string; status: string; attributes: Record<string, unknown> }> {
   const blocks = [];
   for (const block of text.split('\n\n')) {
     const [head, ...lines] = block.trim().split('\n');
@@ -77,25 +79,39 @@ describe('zdx-otel demo', () => {
     const c4 = client4xx!.attributes;
     expect(c4['zdx.retryable']).toBe(false);
     expect(c4['error.type']).toBe(String(c4['http.response.status_code']));
-    if (c4['http.response.status_code'] === 404) expect(String(c4['url.template'])).toMatch(/^\/v1\/devices\/\{deviceid\}/);
+    if (c4['http.response.status_code'] === 404)
+      expect(String(c4['url.template'])).toMatch(/^\/v1\/devices\/\{deviceid\}/);
     else expect(c4).toMatchObject({ 'http.response.status_code': 400, 'url.template': '/v1/alerts/historical' });
-    expect(limited!.attributes).toMatchObject({ 'zdx.retryable': true, 'zdx.rate_limit.remaining': 0, 'zdx.retry_after': expect.any(Number) });
+    expect(limited!.attributes).toMatchObject({
+      'zdx.retryable': true,
+      'zdx.rate_limit.remaining': 0,
+      'zdx.retry_after': expect.any(Number),
+    });
     expect(server5xx!.attributes['zdx.retryable']).toBe(true);
   });
 
   it('--spans shows the span view while it runs', async () => {
-    const run = runApp([CLI, 'demo', '--duration', '3', '--rate', '10', '--refresh', '1', '--spans', '--scenario', SMOKE], {});
+    const run = runApp(
+      [CLI, 'demo', '--duration', '3', '--rate', '10', '--refresh', '1', '--spans', '--scenario', SMOKE],
+      {},
+    );
     expect((await exited(run, 60_000)).code).toBe(0);
     const live = run.stdout().slice(0, run.stdout().indexOf('final numbers'));
     const blocks = spanBlocks(live);
     expect(blocks.length).toBeGreaterThan(0);
-    expect(blocks.every((b) => typeof b.attributes['url.template'] === 'string' && b.attributes['zdx.status_class'] !== undefined)).toBe(true);
+    expect(
+      blocks.every(
+        (b) => typeof b.attributes['url.template'] === 'string' && b.attributes['zdx.status_class'] !== undefined,
+      ),
+    ).toBe(true);
   });
 
   it('forwards exactly what it shows to OTEL_EXPORTER_OTLP_ENDPOINT, and sends spans there', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const run = runApp([CLI, 'demo', '--duration', '3', '--rate', '10', '--scenario', SMOKE], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+      const run = runApp([CLI, 'demo', '--duration', '3', '--rate', '10', '--scenario', SMOKE], {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      });
       expect((await exited(run, 60_000)).code).toBe(0);
       const [requests] = row(run.stdout(), 'all endpoints');
       const forwarded = receiver.latest('zdx.api.requests').reduce((n, p) => n + p.value, 0);
@@ -143,7 +159,10 @@ describe('zdx-otel simulate', () => {
   });
 
   it('serves the ZDX API, with flag-injected faults, until Ctrl-C', async () => {
-    const run = runApp([CLI, 'simulate', '--port', '0', '--tier', '4', '--no-auth', '--error-rate', '503=1', '--latency', 'fixed:1'], {});
+    const run = runApp(
+      [CLI, 'simulate', '--port', '0', '--tier', '4', '--no-auth', '--error-rate', '503=1', '--latency', 'fixed:1'],
+      {},
+    );
     await run.waitFor('ZDX simulator listening at');
     const url = /listening at (http:\/\/\S+) /.exec(run.stdout())![1]!;
     const devices = await fetch(`${url}/zdx/v1/devices?limit=2`);

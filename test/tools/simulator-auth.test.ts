@@ -40,7 +40,11 @@ describe('token endpoint', () => {
     const body = (await res.json()) as { token: string; token_type: string; expires_in: number };
     expect(body.token_type).toBe('Bearer');
     expect(body.expires_in).toBe(3600);
-    const claims = JSON.parse(Buffer.from(body.token.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number; sub: string };
+    const claims = JSON.parse(Buffer.from(body.token.split('.')[1]!, 'base64url').toString()) as {
+      iat: number;
+      exp: number;
+      sub: string;
+    };
     expect(claims.iat).toBe(T0 / 1000);
     expect(claims.exp).toBe(T0 / 1000 + 3600);
     expect(claims.sub).toBe(s.credentials.keyId);
@@ -50,7 +54,9 @@ describe('token endpoint', () => {
   test('the token verifies against the key served at /v1/oauth/jwks', async () => {
     const s = await start();
     const token = s.issueToken();
-    const jwks = (await (await get(s, '/v1/oauth/jwks')).json()) as { keys: Array<{ kty: string; crv: string; x: string }> };
+    const jwks = (await (await get(s, '/v1/oauth/jwks')).json()) as {
+      keys: Array<{ kty: string; crv: string; x: string }>;
+    };
     expect(jwks.keys).toHaveLength(1);
     const key = createPublicKey({ key: jwks.keys[0]!, format: 'jwk' });
     const [head, payload, signature] = token.split('.') as [string, string, string];
@@ -169,7 +175,10 @@ describe('bearer checks', () => {
     expect((await get(s, '/v1/devices', scoped)).status).toBe(200);
     const denied = await get(s, '/v1/alerts/ongoing', scoped);
     expect(denied.status).toBe(403);
-    expect(await denied.json()).toEqual({ code: 'FORBIDDEN', message: "the API key's role has no access to alerts endpoints" });
+    expect(await denied.json()).toEqual({
+      code: 'FORBIDDEN',
+      message: "the API key's role has no access to alerts endpoints",
+    });
   });
 
   test('tokens work on the OneAPI prefix too; auth: false serves without a token', async () => {

@@ -3,7 +3,12 @@ import { ZDX_ENDPOINTS } from '../../src/core/catalog/endpoints.js';
 import { TokenAuthority } from '../../src/tools/simulator/auth.js';
 import { Dataset } from '../../src/tools/simulator/data.js';
 import { handle } from '../../src/tools/simulator/routes.js';
-import { MAX_ACTIVE_TRACES, startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/tools/simulator/index.js';
+import {
+  MAX_ACTIVE_TRACES,
+  startSimulator,
+  type RunningSimulator,
+  type SimulatorOptions,
+} from '../../src/tools/simulator/index.js';
 
 const T0 = 1_800_000_000_000;
 function manualClock(start = T0) {
@@ -25,9 +30,17 @@ async function start(options: SimulatorOptions = {}) {
 function client(s: RunningSimulator) {
   const headers = { authorization: `Bearer ${s.issueToken()}`, 'content-type': 'application/json' };
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${s.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(`${s.url}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type'), body: text === '' ? undefined : (JSON.parse(text) as any) };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      body: text === '' ? undefined : (JSON.parse(text) as any),
+    };
   };
   return {
     get: (path: string) => call('GET', path),
@@ -45,17 +58,29 @@ describe('every catalog endpoint', () => {
     const devices = (await c.get('/v1/devices?limit=1')).body.devices as Array<{ id: number }>;
     const deviceid = devices[0]!.id;
     const appid = ((await c.get(`/v1/devices/${deviceid}/apps`)).body as Array<{ id: number }>)[0]!.id;
-    const web = ((await c.get(`/v1/devices/${deviceid}/apps/${appid}/web-probes`)).body as Array<{ id: number }>)[0]!.id;
-    const cloud = ((await c.get(`/v1/devices/${deviceid}/apps/${appid}/cloudpath-probes`)).body as Array<{ id: number }>)[0]!.id;
+    const web = ((await c.get(`/v1/devices/${deviceid}/apps/${appid}/web-probes`)).body as Array<{ id: number }>)[0]!
+      .id;
+    const cloud = (
+      (await c.get(`/v1/devices/${deviceid}/apps/${appid}/cloudpath-probes`)).body as Array<{ id: number }>
+    )[0]!.id;
     const userid = ((await c.get(`/v1/apps/${appid}/users?limit=1`)).body.users as Array<{ id: number }>)[0]!.id;
-    const alert_id = ((await c.get(`/v1/alerts/ongoing?from=${nowS - 13 * 86_400}&to=${nowS}`)).body.alerts as Array<{ id: string }>)[0]!.id;
-    const software_key = ((await c.get('/v1/inventory/software?limit=1')).body.software as Array<{ software_key: string }>)[0]!.software_key;
+    const alert_id = (
+      (await c.get(`/v1/alerts/ongoing?from=${nowS - 13 * 86_400}&to=${nowS}`)).body.alerts as Array<{ id: string }>
+    )[0]!.id;
+    const software_key = (
+      (await c.get('/v1/inventory/software?limit=1')).body.software as Array<{ software_key: string }>
+    )[0]!.software_key;
     const did = ((await c.get('/v1/config/departments')).body.data as Array<{ id: number }>)[0]!.id;
     const lid = ((await c.get('/v1/config/locations')).body.data as Array<{ id: number }>)[0]!.id;
 
     const bodies: Record<string, unknown> = {
       '/v1/oauth/token': { key_id: s.credentials.keyId, key_secret: s.credentials.secret },
-      '/v1/devices/{deviceid}/deeptraces': { session_name: 'ci', app_id: appid, web_probe_id: web, session_length_minutes: 5 },
+      '/v1/devices/{deviceid}/deeptraces': {
+        session_name: 'ci',
+        app_id: appid,
+        web_probe_id: web,
+        session_length_minutes: 5,
+      },
       '/v1/analysis': { device_id: deviceid, app_id: appid, t0: nowS - 3600, t1: nowS },
       '/v1/snapshot/alert': { name: 'ci', alert_id, expiry: nowS + 86_400, obfuscation: ['USER_NAME'] },
       '/v1/snapshot/user': { name: 'ci', user_id: userid, device_id: deviceid, app_id: appid, expiry: nowS + 86_400 },
@@ -84,12 +109,17 @@ describe('every catalog endpoint', () => {
       const prefixes = ep.method === 'GET' ? ['', '/zdx'] : [ep.template.includes('deeptraces') ? '/zdx' : ''];
       for (const prefix of prefixes) {
         const path = prefix + fill(ep.template);
-        const res = await (ep.method === 'POST' ? c.post(path, bodies[ep.template]) : ep.method === 'DELETE' ? c.del(path) : c.get(path));
+        const res = await (ep.method === 'POST'
+          ? c.post(path, bodies[ep.template])
+          : ep.method === 'DELETE'
+            ? c.del(path)
+            : c.get(path));
         expect(res.status, `${ep.method} ${path}: ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(200);
         expect(res.status, `${ep.method} ${path}`).toBeLessThan(300);
         expect(res.type).toMatch(/^application\/json/);
         expect(typeof res.body).toBe('object');
-        if (ep.template === '/v1/devices/{deviceid}/deeptraces' && ep.method === 'POST') ids.trace_id = res.body.trace_id;
+        if (ep.template === '/v1/devices/{deviceid}/deeptraces' && ep.method === 'POST')
+          ids.trace_id = res.body.trace_id;
         if (ep.template === '/v1/analysis') ids.analysis_id = res.body.analysis_id;
       }
     }
@@ -107,10 +137,21 @@ describe('endpoints added to the catalog later', () => {
     const data = new Dataset(1, T0);
     const tokens = new TokenAuthority({ k: { secret: 's' } }, 3600, () => T0);
     const ctx = (method: string, template: string, params: Record<string, string>, body?: unknown) =>
-      handle({ endpoint: { method, template, group: 'config' }, params, query: new URLSearchParams(), body, nowMs: T0, data, tokens });
+      handle({
+        endpoint: { method, template, group: 'config' },
+        params,
+        query: new URLSearchParams(),
+        body,
+        nowMs: T0,
+        data,
+        tokens,
+      });
     expect(ctx('GET', '/v1/config/monitors/{mid}', { mid: '12' })).toEqual({ status: 200, body: { id: '12' } });
     expect(ctx('GET', '/v1/config/monitors', {})).toEqual({ status: 200, body: [] });
-    expect(ctx('DELETE', '/v1/config/monitors/{mid}', { mid: '12' })).toEqual({ status: 200, body: { id: '12', status: 'deleted' } });
+    expect(ctx('DELETE', '/v1/config/monitors/{mid}', { mid: '12' })).toEqual({
+      status: 200,
+      body: { id: '12', status: 'deleted' },
+    });
     const created = ctx('POST', '/v1/config/monitors', {}, { type: 'WEB' });
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ type: 'WEB', id: expect.stringMatching(/^\d+$/) });
@@ -167,7 +208,9 @@ describe('cursor pagination', () => {
     const ongoing = await walk(`/v1/alerts/ongoing?${window}`, 'alerts', 5);
     const historical = await walk(`/v1/alerts/historical?${window}`, 'alerts', 5);
     expect(ongoing.seen.length + historical.seen.length).toBe(64);
-    const alert = (ongoing.seen as Array<{ id: number; alert_status: string }>).find((a) => a.alert_status === 'Ongoing')!;
+    const alert = (ongoing.seen as Array<{ id: number; alert_status: string }>).find(
+      (a) => a.alert_status === 'Ongoing',
+    )!;
     // A number, as the Go SDK reads it, small enough to survive JSON.parse.
     expect(Number.isSafeInteger(alert.id)).toBe(true);
     const detail = (await c.get(`/v1/alerts/${alert.id}`)).body as { num_devices: number };
@@ -179,7 +222,8 @@ describe('cursor pagination', () => {
     const locations = (await c.get('/v1/administration/locations')).body as Array<{ id: number }>;
     const total = (await c.get('/v1/devices?limit=500')).body.devices.length as number;
     let sum = 0;
-    for (const loc of locations) sum += ((await c.get(`/v1/devices?limit=500&loc=${loc.id}`)).body.devices as unknown[]).length;
+    for (const loc of locations)
+      sum += ((await c.get(`/v1/devices?limit=500&loc=${loc.id}`)).body.devices as unknown[]).length;
     expect(sum).toBe(total);
     const two = (await c.get(`/v1/devices?limit=500&loc=${locations[0]!.id},${locations[1]!.id}`)).body.devices.length;
     const one = (await c.get(`/v1/devices?limit=500&loc=${locations[0]!.id}`)).body.devices.length;
@@ -194,7 +238,9 @@ describe('time windows', () => {
     const c = client(s);
     const nowS = T0 / 1000;
     const points = async (q: string) =>
-      ((await c.get(`/v1/apps/1/score${q}`)).body as Array<{ datapoints: Array<{ timestamp: number; value: number }> }>)[0]!.datapoints.map((d) => d.timestamp);
+      (
+        (await c.get(`/v1/apps/1/score${q}`)).body as Array<{ datapoints: Array<{ timestamp: number; value: number }> }>
+      )[0]!.datapoints.map((d) => d.timestamp);
     const recent = await points('');
     expect(recent[0]).toBe(nowS - 7200);
     expect(recent.at(-1)).toBe(nowS);
@@ -220,8 +266,17 @@ describe('deep traces', () => {
     const created = await c.post(base, { session_name: 'slow teams', session_length_minutes: 5, probe_device: true });
     expect(created.status).toBe(200);
     const id = created.body.trace_id as string;
-    expect(created.body).toMatchObject({ status: 'pending', expected_time_minutes: 5, started_at: null, ended_at: null });
-    expect(created.body.trace_details).toMatchObject({ session_name: 'slow teams', device_id: String(d1!.id), session_length_minutes: 5 });
+    expect(created.body).toMatchObject({
+      status: 'pending',
+      expected_time_minutes: 5,
+      started_at: null,
+      ended_at: null,
+    });
+    expect(created.body.trace_details).toMatchObject({
+      session_name: 'slow teams',
+      device_id: String(d1!.id),
+      session_length_minutes: 5,
+    });
     expect((await c.get(`${base}/${id}/webprobe-metrics`)).body).toEqual([]);
 
     const busy = await c.post(base, { session_name: 'again' });
@@ -235,7 +290,10 @@ describe('deep traces', () => {
 
     clock.advance(5 * 60_000 - 1);
     expect((await c.get(`${base}/${id}`)).body.status).toBe('in_progress');
-    const metrics = (await c.get(`${base}/${id}/webprobe-metrics`)).body as Array<{ metric: string; datapoints: unknown[] }>;
+    const metrics = (await c.get(`${base}/${id}/webprobe-metrics`)).body as Array<{
+      metric: string;
+      datapoints: unknown[];
+    }>;
     expect(metrics.map((m) => m.metric)).toEqual(['pft', 'dns']);
     expect(metrics[0]!.datapoints.length).toBeGreaterThan(0);
     for (const sub of ['cloudpath-metrics', 'cloudpath', 'health-metrics', 'events', 'top-processes']) {
@@ -249,7 +307,10 @@ describe('deep traces', () => {
     // A completed trace no longer blocks the device.
     const second = await c.post(`/zdx${base}`, { session_name: 'second' });
     expect(second.status).toBe(200);
-    expect(((await c.get(base)).body as Array<{ trace_id: string }>).map((t) => t.trace_id)).toEqual([id, second.body.trace_id]);
+    expect(((await c.get(base)).body as Array<{ trace_id: string }>).map((t) => t.trace_id)).toEqual([
+      id,
+      second.body.trace_id,
+    ]);
 
     // The trace belongs to its device only.
     expect((await c.get(`/v1/devices/${d2!.id}/deeptraces/${id}`)).status).toBe(404);
@@ -279,7 +340,9 @@ describe('deep traces', () => {
     const bad = await c.post(`/v1/devices/${d}/deeptraces`, { session_name: 'x', session_length_minutes: 7 });
     expect(bad.status).toBe(400);
     expect(bad.body.details).toEqual(['session_length_minutes: must be one of 5, 15, 30, 60']);
-    expect((await c.post(`/v1/devices/${d}/deeptraces`, {})).body.details).toEqual(['session_name: required, a non-empty string']);
+    expect((await c.post(`/v1/devices/${d}/deeptraces`, {})).body.details).toEqual([
+      'session_name: required, a non-empty string',
+    ]);
     expect((await c.post(`/v1/devices/${d}/deeptraces`, 'text')).status).toBe(400);
     expect((await c.post('/v1/devices/999/deeptraces', { session_name: 'x' })).status).toBe(404);
   });
@@ -309,14 +372,21 @@ describe('analyses and snapshots', () => {
     const s = await start({ clock });
     const c = client(s);
     const nowS = T0 / 1000;
-    const alert = ((await c.get(`/v1/alerts/ongoing?from=${nowS - 13 * 86_400}&to=${nowS}`)).body.alerts as Array<{ id: string }>)[0]!.id;
+    const alert = (
+      (await c.get(`/v1/alerts/ongoing?from=${nowS - 13 * 86_400}&to=${nowS}`)).body.alerts as Array<{ id: string }>
+    )[0]!.id;
     const ok = await c.post('/v1/snapshot/alert', { name: 'n', alert_id: alert, expiry: nowS + 7200 });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ name: 'n', expiry: nowS + 7200, status: 'active' });
     expect(ok.body.url).toMatch(/^https:\/\//);
     expect((await c.post('/v1/snapshot/alert', { name: 'n', alert_id: alert, expiry: nowS + 7199 })).status).toBe(400);
-    expect((await c.post('/v1/snapshot/alert', { name: 'n', alert_id: alert, expiry: nowS + 91 * 86_400 })).status).toBe(400);
-    expect((await c.post('/v1/snapshot/alert', { name: 'n', alert_id: alert, expiry: nowS + 9000, obfuscation: ['EMAIL'] })).status).toBe(400);
+    expect(
+      (await c.post('/v1/snapshot/alert', { name: 'n', alert_id: alert, expiry: nowS + 91 * 86_400 })).status,
+    ).toBe(400);
+    expect(
+      (await c.post('/v1/snapshot/alert', { name: 'n', alert_id: alert, expiry: nowS + 9000, obfuscation: ['EMAIL'] }))
+        .status,
+    ).toBe(400);
     expect((await c.post('/v1/snapshot/alert', { name: 'n', alert_id: '1', expiry: nowS + 9000 })).status).toBe(404);
   });
 });

@@ -66,49 +66,56 @@ function rawResponse(url: string): Promise<{ status: number; headers: IncomingHt
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'scenarios');
 
 describe('injected status codes', () => {
-  test.each(ZDX_STATUS_CODES.map((s) => [s.code!, s.text] as const))('%i %s comes back with the right status and body shape', async (code) => {
-    const s = await start({ endpoints: { 'GET /v1/devices': { errors: { [String(code)]: 1 } } } });
-    // node:http, not fetch: the Fetch standard turns any 407 into a network error.
-    const res = await rawResponse(`${s.url}/v1/devices?limit=3`);
-    expect(res.status).toBe(code);
-    const text = res.body;
-    if (code === 204) {
-      expect(text).toBe('');
-    } else if (code < 300) {
-      // An injected 2xx keeps the endpoint's real body.
-      const body = JSON.parse(text) as { devices: unknown[]; next_offset: string | null };
-      expect(body.devices).toHaveLength(3);
-      expect(typeof body.next_offset).toBe('string');
-    } else {
-      expect(res.headers['content-type']).toMatch(/^application\/json/);
-      const body = JSON.parse(text) as { code: string; message: string; details?: string[] };
-      expect(body.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
-      expect(body.message.length).toBeGreaterThan(5);
-      const expectedCode: Record<number, string> = {
-        400: 'VALIDATION_ERROR',
-        401: 'UNAUTHORIZED',
-        402: 'PAYMENT_REQUIRED',
-        403: 'FORBIDDEN',
-        404: 'NOT_FOUND',
-        429: 'TOO_MANY_REQUESTS',
-        431: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
-        500: 'INTERNAL_SERVER_ERROR',
-        503: 'SERVICE_UNAVAILABLE',
-      };
-      if (expectedCode[code] !== undefined) expect(body.code).toBe(expectedCode[code]);
-      if (code === 400) expect(Array.isArray(body.details)).toBe(true);
-      else expect(body.details).toBeUndefined();
-      if (code === 405) expect(res.headers.allow).toBe('GET');
-      if (code === 429 || code === 503) expect(res.headers['retry-after']).toBe('1');
-      if (code === 401) expect(res.headers['www-authenticate']).toBe('Bearer');
-    }
-    // Only the selected endpoint is affected.
-    expect((await fetch(`${s.url}/v1/apps`)).status).toBe(200);
-    expect(s.stats().byEndpoint['GET /v1/devices']).toEqual({ [String(code)]: 1 });
-  });
+  test.each(ZDX_STATUS_CODES.map((s) => [s.code!, s.text] as const))(
+    '%i %s comes back with the right status and body shape',
+    async (code) => {
+      const s = await start({ endpoints: { 'GET /v1/devices': { errors: { [String(code)]: 1 } } } });
+      // node:http, not fetch: the Fetch standard turns any 407 into a network error.
+      const res = await rawResponse(`${s.url}/v1/devices?limit=3`);
+      expect(res.status).toBe(code);
+      const text = res.body;
+      if (code === 204) {
+        expect(text).toBe('');
+      } else if (code < 300) {
+        // An injected 2xx keeps the endpoint's real body.
+        const body = JSON.parse(text) as { devices: unknown[]; next_offset: string | null };
+        expect(body.devices).toHaveLength(3);
+        expect(typeof body.next_offset).toBe('string');
+      } else {
+        expect(res.headers['content-type']).toMatch(/^application\/json/);
+        const body = JSON.parse(text) as { code: string; message: string; details?: string[] };
+        expect(body.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
+        expect(body.message.length).toBeGreaterThan(5);
+        const expectedCode: Record<number, string> = {
+          400: 'VALIDATION_ERROR',
+          401: 'UNAUTHORIZED',
+          402: 'PAYMENT_REQUIRED',
+          403: 'FORBIDDEN',
+          404: 'NOT_FOUND',
+          429: 'TOO_MANY_REQUESTS',
+          431: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
+          500: 'INTERNAL_SERVER_ERROR',
+          503: 'SERVICE_UNAVAILABLE',
+        };
+        if (expectedCode[code] !== undefined) expect(body.code).toBe(expectedCode[code]);
+        if (code === 400) expect(Array.isArray(body.details)).toBe(true);
+        else expect(body.details).toBeUndefined();
+        if (code === 405) expect(res.headers.allow).toBe('GET');
+        if (code === 429 || code === 503) expect(res.headers['retry-after']).toBe('1');
+        if (code === 401) expect(res.headers['www-authenticate']).toBe('Bearer');
+      }
+      // Only the selected endpoint is affected.
+      expect((await fetch(`${s.url}/v1/apps`)).status).toBe(200);
+      expect(s.stats().byEndpoint['GET /v1/devices']).toEqual({ [String(code)]: 1 });
+    },
+  );
 
   test('error rates: codes come back in about the configured proportions; an endpoint selector replaces the global map', async () => {
-    const s = await start({ seed: 11, errors: { '500': 0.2, '503': 0.1 }, endpoints: { 'group:apps': { errors: { '404': 0.5 } } } });
+    const s = await start({
+      seed: 11,
+      errors: { '500': 0.2, '503': 0.1 },
+      endpoints: { 'group:apps': { errors: { '404': 0.5 } } },
+    });
     const counts: Record<number, number> = {};
     for (let i = 0; i < 400; i++) {
       const res = await fetch(`${s.url}/v1/devices?limit=1`);
@@ -158,10 +165,14 @@ describe('connection faults and timing', () => {
 
   test('latency distributions: uniform stays in bounds, lognormal has the configured median and cap', () => {
     const rng = createRandom(5);
-    const uniform = Array.from({ length: 2000 }, () => sampleLatency({ distribution: 'uniform', minMs: 20, maxMs: 60 }, rng));
+    const uniform = Array.from({ length: 2000 }, () =>
+      sampleLatency({ distribution: 'uniform', minMs: 20, maxMs: 60 }, rng),
+    );
     expect(Math.min(...uniform)).toBeGreaterThanOrEqual(20);
     expect(Math.max(...uniform)).toBeLessThanOrEqual(60);
-    const logn = Array.from({ length: 4001 }, () => sampleLatency({ distribution: 'lognormal', medianMs: 100, sigma: 0.8, maxMs: 900 }, rng)).sort((a, b) => a - b);
+    const logn = Array.from({ length: 4001 }, () =>
+      sampleLatency({ distribution: 'lognormal', medianMs: 100, sigma: 0.8, maxMs: 900 }, rng),
+    ).sort((a, b) => a - b);
     expect(logn[2000]).toBeGreaterThan(90);
     expect(logn[2000]).toBeLessThan(110);
     expect(logn[4000]).toBe(900); // the long tail is capped
@@ -300,20 +311,39 @@ describe('scenario files', () => {
 describe('example scenarios under a workload', () => {
   // Collection calls, then drill-downs into the first device (id 132559000, on app 1 or not).
   // Eight paths, so that no path always lands on the same slot of the 7-call per-second window at this pace.
-  const collections = ['/v1/apps', '/v1/devices?limit=5', '/v1/users?limit=5', '/v1/alerts/ongoing', '/v1/administration/locations', '/v1/active_geo'];
+  const collections = [
+    '/v1/apps',
+    '/v1/devices?limit=5',
+    '/v1/users?limit=5',
+    '/v1/alerts/ongoing',
+    '/v1/administration/locations',
+    '/v1/active_geo',
+  ];
   const workload = [...collections, '/v1/devices/132559000', '/v1/devices/132559000/apps'];
 
-  async function drive(s: RunningSimulator, clock: ReturnType<typeof manualClock>, calls: number, stepMs: number, byPath?: Map<string, string[]>) {
+  async function drive(
+    s: RunningSimulator,
+    clock: ReturnType<typeof manualClock>,
+    calls: number,
+    stepMs: number,
+    byPath?: Map<string, string[]>,
+  ) {
     const outcomes: Record<string, number> = {};
     let token = s.issueToken();
     for (let i = 0; i < calls; i++) {
       clock.advance(stepMs);
       if (i % 50 === 0) token = s.issueToken();
-      const outcome = await fetch(`${s.url}${workload[i % workload.length]}`, { headers: { authorization: `Bearer ${token}` } }).then(
+      const outcome = await fetch(`${s.url}${workload[i % workload.length]}`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then(
         async (res) => {
           await res.arrayBuffer();
           if ([429, 503, 504].includes(res.status)) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
-          return res.status === 429 ? '429' : res.status >= 400 && res.status < 500 ? String(res.status) : `${String(res.status)[0]}xx`;
+          return res.status === 429
+            ? '429'
+            : res.status >= 400 && res.status < 500
+              ? String(res.status)
+              : `${String(res.status)[0]}xx`;
         },
         () => 'reset',
       );
@@ -325,10 +355,13 @@ describe('example scenarios under a workload', () => {
     return outcomes;
   }
 
-  test('default.json: 2xx, 4xx, 429 and 5xx at the demo\'s 6 calls per second', async () => {
+  test("default.json: 2xx, 4xx, 429 and 5xx at the demo's 6 calls per second", async () => {
     const clock = manualClock();
     // Latency is dropped to keep the test fast; everything else is the file as shipped.
-    const scenario: Scenario = { ...loadScenario(join(SCENARIOS, 'default.json')), latency: { distribution: 'fixed', ms: 0 } };
+    const scenario: Scenario = {
+      ...loadScenario(join(SCENARIOS, 'default.json')),
+      latency: { distribution: 'fixed', ms: 0 },
+    };
     const s = await startSimulator({ scenario, clock });
     running.push(s);
     const byPath = new Map<string, string[]>();
@@ -337,7 +370,11 @@ describe('example scenarios under a workload', () => {
     expect(outcomes['4xx']).toBeGreaterThan(0);
     // Client errors only where a real service meets them: 404s on drill-downs, never on the collections a
     // client sweeps first (a 404 there would stop the whole sweep).
-    for (const path of collections) expect(byPath.get(path)!.filter((o) => /^4\d\d$/.test(o) && o !== '429'), path).toEqual([]);
+    for (const path of collections)
+      expect(
+        byPath.get(path)!.filter((o) => /^4\d\d$/.test(o) && o !== '429'),
+        path,
+      ).toEqual([]);
     const drillDown = [...byPath.get('/v1/devices/132559000')!, ...byPath.get('/v1/devices/132559000/apps')!];
     expect(drillDown).toContain('404');
     expect(outcomes['429']).toBeGreaterThan(100);

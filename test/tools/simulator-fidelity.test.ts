@@ -33,7 +33,9 @@ async function token(s: RunningSimulator, form: Record<string, string>, headers:
 }
 
 async function getJson(s: RunningSimulator, path: string, bearer?: string) {
-  const res = await fetch(`${s.url}${path}`, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` } });
+  const res = await fetch(`${s.url}${path}`, {
+    headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text === '' ? undefined : (JSON.parse(text) as any) };
 }
@@ -42,7 +44,12 @@ describe('OneAPI token endpoint (POST /oauth2/v1/token)', () => {
   test('client_credentials gives a bearer token that OneAPI paths accept and the direct host does not', async () => {
     const s = await start();
     const { keyId, secret } = s.credentials;
-    const issued = await token(s, { grant_type: 'client_credentials', client_id: keyId, client_secret: secret, audience: 'https://api.zscaler.com' });
+    const issued = await token(s, {
+      grant_type: 'client_credentials',
+      client_id: keyId,
+      client_secret: secret,
+      audience: 'https://api.zscaler.com',
+    });
     expect(issued.status).toBe(200);
     expect(issued.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 });
     expect(issued.headers.get('cache-control')).toBe('no-store');
@@ -53,7 +60,11 @@ describe('OneAPI token endpoint (POST /oauth2/v1/token)', () => {
     expect(direct.status).toBe(401);
     expect(direct.body.message).toContain('OneAPI');
     // Client credentials as HTTP Basic work too (RFC 6749 §2.3.1), and the audience is optional.
-    const basic = await token(s, { grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}` });
+    const basic = await token(
+      s,
+      { grant_type: 'client_credentials' },
+      { authorization: `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}` },
+    );
     expect(basic.status).toBe(200);
     expect((await getJson(s, '/zdx/v1/apps', basic.body.access_token as string)).status).toBe(200);
     expect(s.stats().byEndpoint['POST /oauth2/v1/token']).toEqual({ 200: 2 });
@@ -67,7 +78,16 @@ describe('OneAPI token endpoint (POST /oauth2/v1/token)', () => {
       [{ grant_type: 'client_credentials', client_id: 'good' }, 401, 'invalid_client'],
       [{ grant_type: 'password', client_id: 'good', client_secret: 's3cret' }, 400, 'unsupported_grant_type'],
       [{ client_id: 'good', client_secret: 's3cret' }, 400, 'invalid_request'],
-      [{ grant_type: 'client_credentials', client_id: 'good', client_secret: 's3cret', audience: 'https://evil.example' }, 400, 'invalid_request'],
+      [
+        {
+          grant_type: 'client_credentials',
+          client_id: 'good',
+          client_secret: 's3cret',
+          audience: 'https://evil.example',
+        },
+        400,
+        'invalid_request',
+      ],
       [{ grant_type: 'client_credentials', client_id: 'off', client_secret: 'x' }, 400, 'unauthorized_client'],
     ];
     for (const [form, status, error] of cases) {
@@ -114,7 +134,8 @@ describe('response shapes the official SDKs parse', () => {
     const clock = manualClock();
     const s = await start({ clock });
     const { bearer, device, app, probe } = await drill(s);
-    const body = (await getJson(s, `/v1/devices/${device}/apps/${app}/cloudpath-probes/${probe}/cloudpath`, bearer)).body;
+    const body = (await getJson(s, `/v1/devices/${device}/apps/${app}/cloudpath-probes/${probe}/cloudpath`, bearer))
+      .body;
     expect(Array.isArray(body)).toBe(true);
     expect(body.length).toBeGreaterThan(0);
     let hops = 0;
@@ -126,7 +147,8 @@ describe('response shapes the official SDKs parse', () => {
         expect(leg).toMatchObject({ src: expect.any(String), dst: expect.any(String), num_hops: leg.hops.length });
         for (const h of leg.hops) {
           hops++;
-          for (const k of ['latency_min', 'latency_avg', 'latency_max', 'pkt_sent', 'pkt_rcvd']) expect(Number.isInteger(h[k]), k).toBe(true);
+          for (const k of ['latency_min', 'latency_avg', 'latency_max', 'pkt_sent', 'pkt_rcvd'])
+            expect(Number.isInteger(h[k]), k).toBe(true);
           expect(h.latency_min).toBeLessThanOrEqual(h.latency_avg);
           expect(h.latency_avg).toBeLessThanOrEqual(h.latency_max);
         }
@@ -142,7 +164,11 @@ describe('response shapes the official SDKs parse', () => {
     });
     const trace = (await created.json()) as { trace_id: string; trace_details: Record<string, unknown> };
     // The Go SDK's TraceDetails reads ids as strings.
-    expect(trace.trace_details).toMatchObject({ device_id: String(device), app_id: String(app), session_length_minutes: 15 });
+    expect(trace.trace_details).toMatchObject({
+      device_id: String(device),
+      app_id: String(app),
+      session_length_minutes: 15,
+    });
     clock.advance(20 * 60_000);
     const dt = (await getJson(s, `/v1/devices/${device}/deeptraces/${trace.trace_id}/cloudpath`, bearer)).body;
     expect(dt.length).toBeGreaterThan(0);
@@ -183,7 +209,10 @@ describe('response shapes the official SDKs parse', () => {
 
 describe('retryable faults carry Retry-After', () => {
   test.each([503, 504])('an injected %i says how long to wait, in seconds', async (status) => {
-    const s = await start({ auth: false, scenario: { rateLimit: { enabled: true }, tier: 4, errors: { [status]: 1 } } });
+    const s = await start({
+      auth: false,
+      scenario: { rateLimit: { enabled: true }, tier: 4, errors: { [status]: 1 } },
+    });
     const res = await getJson(s, '/v1/devices');
     expect(res.status).toBe(status);
     expect(res.headers.get('retry-after')).toBe('1');
@@ -197,7 +226,13 @@ describe('documented filters and stable answers', () => {
     const s = await start({ clock: manualClock() });
     const bearer = s.issueToken();
     const filters = ['loc=58000', 'dept=40000&dept=40017', 'geo=city.0', 'loc=58000,58023&dept=40000&geo=country.0'];
-    for (const path of ['/v1/apps', '/zdx/v1/apps/1', '/v1/apps/1/score', '/v1/apps/1/metrics', '/v1/apps/1/metrics?metric_name=dns']) {
+    for (const path of [
+      '/v1/apps',
+      '/zdx/v1/apps/1',
+      '/v1/apps/1/score',
+      '/v1/apps/1/metrics',
+      '/v1/apps/1/metrics?metric_name=dns',
+    ]) {
       const plain = await getJson(s, path, bearer);
       expect(plain.status, path).toBe(200);
       for (const f of filters) {
@@ -212,7 +247,8 @@ describe('documented filters and stable answers', () => {
     const clock = manualClock();
     const s = await start({ clock });
     // A fresh token per call: the clock runs past the token lifetime.
-    const scores = async () => ((await getJson(s, '/v1/apps', s.issueToken())).body as Array<{ score: number }>).map((a) => a.score);
+    const scores = async () =>
+      ((await getJson(s, '/v1/apps', s.issueToken())).body as Array<{ score: number }>).map((a) => a.score);
     const first = await scores();
     clock.advance(1000);
     expect(await scores()).toEqual(first);
@@ -226,7 +262,9 @@ describe('documented filters and stable answers', () => {
       previous = next;
     }
     expect(changed).toBeGreaterThan(10);
-    const series = (await getJson(s, '/v1/apps/1/score', s.issueToken())).body[0].datapoints as Array<{ value: number }>;
+    const series = (await getJson(s, '/v1/apps/1/score', s.issueToken())).body[0].datapoints as Array<{
+      value: number;
+    }>;
     for (let i = 1; i < series.length; i++) expect(Math.abs(series[i]!.value - series[i - 1]!.value)).toBeLessThan(12);
   });
 
@@ -237,9 +275,15 @@ describe('documented filters and stable answers', () => {
     const app = (await getJson(s, `/v1/devices/${device}/apps`, bearer)).body[0].id as number;
     const probe = (await getJson(s, `/v1/devices/${device}/apps/${app}/cloudpath-probes`, bearer)).body[0].id as number;
     const clean = await getJson(s, `/zdx/v1/devices/${device}/apps/${app}/cloudpath-probes/${probe}/cloudpath`, bearer);
-    const doubled = await getJson(s, `/zdx/v1/devices/${device}/apps/${app}/cloudpath-probes/${probe}//cloudpath`, bearer);
+    const doubled = await getJson(
+      s,
+      `/zdx/v1/devices/${device}/apps/${app}/cloudpath-probes/${probe}//cloudpath`,
+      bearer,
+    );
     expect(doubled.status).toBe(200);
     expect(doubled.body).toEqual(clean.body);
-    expect(s.stats().byEndpoint['GET /v1/devices/{deviceid}/apps/{appid}/cloudpath-probes/{probeid}/cloudpath']).toEqual({ 200: 2 });
+    expect(
+      s.stats().byEndpoint['GET /v1/devices/{deviceid}/apps/{appid}/cloudpath-probes/{probeid}/cloudpath'],
+    ).toEqual({ 200: 2 });
   });
 });

@@ -21,7 +21,10 @@ interface Raw {
   body: string;
 }
 
-function raw(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunks?: Buffer[] } = {}): Promise<Raw> {
+function raw(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunks?: Buffer[] } = {},
+): Promise<Raw> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
       let body = '';
@@ -50,13 +53,21 @@ describe('paths and methods', () => {
       expect(Array.isArray(JSON.parse(res.body))).toBe(true);
     }
     // Spellings seen in the wild: softwares (help) and /zdx/snapshot without /v1 (Automation Hub).
-    const sw = JSON.parse((await raw(`${s.url}/v1/inventory/software?limit=1`)).body) as { software: Array<{ software_key: string }> };
+    const sw = JSON.parse((await raw(`${s.url}/v1/inventory/software?limit=1`)).body) as {
+      software: Array<{ software_key: string }>;
+    };
     expect((await raw(`${s.url}/zdx/v1/inventory/softwares/${sw.software[0]!.software_key}`)).status).toBe(200);
-    const alerts = JSON.parse((await raw(`${s.url}/v1/alerts/ongoing?limit=1`)).body) as { alerts: Array<{ id: string }> };
+    const alerts = JSON.parse((await raw(`${s.url}/v1/alerts/ongoing?limit=1`)).body) as {
+      alerts: Array<{ id: string }>;
+    };
     const snapshot = await raw(`${s.url}/zdx/snapshot/alert`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'x', alert_id: alerts.alerts[0]!.id, expiry: Math.floor(Date.now() / 1000) + 86_400 }),
+      body: JSON.stringify({
+        name: 'x',
+        alert_id: alerts.alerts[0]!.id,
+        expiry: Math.floor(Date.now() / 1000) + 86_400,
+      }),
     });
     expect(snapshot.status).toBe(200);
     expect(s.stats().byEndpoint['POST /v1/snapshot/alert']).toEqual({ '200': 1 });
@@ -152,7 +163,10 @@ describe('oversized and unacceptable requests', () => {
     const s = await start();
     const big = await raw(`${s.url}/v1/apps`, { headers: { 'x-filler': 'a'.repeat(20_000) } });
     expect(big.status).toBe(431);
-    expect(json(big)).toEqual({ code: 'REQUEST_HEADER_FIELDS_TOO_LARGE', message: 'the request header fields are too large' });
+    expect(json(big)).toEqual({
+      code: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
+      message: 'the request header fields are too large',
+    });
     expect((await raw(`${s.url}/v1/apps`, { headers: { 'x-filler': 'a'.repeat(10_000) } })).status).toBe(200);
     const small = await start({ maxHeaderBytes: 4096 });
     expect((await raw(`${small.url}/v1/apps`, { headers: { 'x-filler': 'a'.repeat(5000) } })).status).toBe(431);
@@ -176,7 +190,11 @@ describe('oversized and unacceptable requests', () => {
       chunks: Array.from({ length: 20 }, () => Buffer.alloc(8 * 1024, 0x20)),
     });
     expect(chunked.status).toBe(413);
-    const viaFetch = await fetch(`${s.url}/v1/analysis`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(2 * 1024 * 1024) });
+    const viaFetch = await fetch(`${s.url}/v1/analysis`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(2 * 1024 * 1024),
+    });
     expect(viaFetch.status).toBe(413);
     expect((await raw(`${s.url}/v1/apps`)).status).toBe(200);
   });
@@ -190,13 +208,23 @@ describe('oversized and unacceptable requests', () => {
 
   test('non-JSON body → 415; invalid JSON → 400; Accept without JSON → 406; unmet Expect → 417', async () => {
     const s = await start();
-    const text = await raw(`${s.url}/v1/analysis`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    const text = await raw(`${s.url}/v1/analysis`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(text.status).toBe(415);
-    const broken = await raw(`${s.url}/v1/analysis`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"device_id":' });
+    const broken = await raw(`${s.url}/v1/analysis`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"device_id":',
+    });
     expect(broken.status).toBe(400);
     expect(json(broken).details?.[0]).toMatch(/^body: /);
     expect((await raw(`${s.url}/v1/apps`, { headers: { accept: 'text/html' } })).status).toBe(406);
-    expect((await raw(`${s.url}/v1/apps`, { headers: { accept: 'application/json;q=0, text/html' } })).status).toBe(406);
+    expect((await raw(`${s.url}/v1/apps`, { headers: { accept: 'application/json;q=0, text/html' } })).status).toBe(
+      406,
+    );
     expect((await raw(`${s.url}/v1/apps`, { headers: { accept: 'text/html, */*;q=0.1' } })).status).toBe(200);
     const expect417 = await raw(`${s.url}/v1/apps`, { headers: { expect: 'teapot' } });
     expect(expect417.status).toBe(417);
@@ -224,7 +252,9 @@ describe('clients that go away', () => {
     const s = await start({ scenario: { rateLimit: { enabled: false }, latency: { distribution: 'fixed', ms: 50 } } });
     await new Promise<void>((resolve) => {
       const socket = connect(s.port, '127.0.0.1', () => {
-        socket.write('POST /v1/analysis HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"dev');
+        socket.write(
+          'POST /v1/analysis HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"dev',
+        );
         setTimeout(() => {
           socket.destroy();
           resolve();
@@ -247,7 +277,10 @@ describe('clients that go away', () => {
 
 describe('lifecycle', () => {
   test('close() returns promptly with idle keep-alive sockets and with a slow body in flight', async () => {
-    const s = await startSimulator({ auth: false, scenario: { endpoints: { 'GET /v1/users': { slowBody: { ms: 30_000 } } } } });
+    const s = await startSimulator({
+      auth: false,
+      scenario: { endpoints: { 'GET /v1/users': { slowBody: { ms: 30_000 } } } },
+    });
     const agent = new Agent({ keepAlive: true });
     await new Promise<void>((resolve, reject) => {
       request(`${s.url}/v1/apps`, { agent }, (res) => {

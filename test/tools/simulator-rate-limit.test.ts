@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { startSimulator, TIER_BUDGETS, type RunningSimulator, type SimulatorOptions, type ZdxTier } from '../../src/tools/simulator/index.js';
+import {
+  startSimulator,
+  TIER_BUDGETS,
+  type RunningSimulator,
+  type SimulatorOptions,
+  type ZdxTier,
+} from '../../src/tools/simulator/index.js';
 import { RateLimiter } from '../../src/tools/simulator/rate-limit.js';
 
 // A clock the test moves by hand; starts on a whole second so reset epochs are easy to state.
@@ -169,7 +175,11 @@ describe('rate limiting over HTTP', () => {
 
   test('the caller is the address plus the API key: another key from the same address has its own budget', async () => {
     const clock = manualClock();
-    const s = await start({ clock, apiKeys: { one: { secret: 's1' }, two: { secret: 's2' } }, scenario: { rateLimit: { perSecond: 2 } } });
+    const s = await start({
+      clock,
+      apiKeys: { one: { secret: 's1' }, two: { secret: 's2' } },
+      scenario: { rateLimit: { perSecond: 2 } },
+    });
     const h1 = { authorization: `Bearer ${s.issueToken('one')}` };
     const h2 = { authorization: `Bearer ${s.issueToken('two')}` };
     expect((await fetch(`${s.url}/v1/apps`, { headers: h1 })).status).toBe(200);

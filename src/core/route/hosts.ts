@@ -211,7 +211,10 @@ function parseAuthority(authority: string, entry: string): { host: string; port:
   host = host.toLowerCase();
   while (host.endsWith('.')) host = host.slice(0, -1);
   if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(host)) {
-    fail(entry, 'does not have a valid host name (letters, digits, "-", "_" and dots; IDNs in xn-- form; no wildcards)');
+    fail(
+      entry,
+      'does not have a valid host name (letters, digits, "-", "_" and dots; IDNs in xn-- form; no wildcards)',
+    );
   }
   return { host, port: portText === undefined ? undefined : parsePort(portText, entry) };
 }

@@ -110,7 +110,8 @@ const KEY_CACHE_SIZE = 256;
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const AUTH_SCHEME = /^\s*(bearer|basic|digest|negotiate)\s/i;
 // aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff (one separator throughout) and Cisco's aabb.ccdd.eeff.
-const MAC = /(?:^|[^0-9a-f])(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?![0-9a-f])/i;
+const MAC =
+  /(?:^|[^0-9a-f])(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?![0-9a-f])/i;
 // Dotted quads (a version string like 1.2.3.4 is redacted too: cheaper than a leak).
 const IPV4 = /(?:^|[^\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d])/;
 // The full eight-group form, or any form compressed with `::` (times like 12:30:45 are not addresses).

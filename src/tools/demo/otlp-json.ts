@@ -11,8 +11,16 @@ export interface ExportedPoint {
   readonly histogram?: { readonly bounds: readonly number[]; readonly counts: readonly number[] };
 }
 
-interface AnyValue { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean }
-interface KeyValue { key: string; value?: AnyValue }
+interface AnyValue {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
+}
+interface KeyValue {
+  key: string;
+  value?: AnyValue;
+}
 interface DataPoint {
   attributes?: KeyValue[];
   asInt?: string | number;
@@ -21,8 +29,15 @@ interface DataPoint {
   bucketCounts?: Array<string | number>;
   explicitBounds?: number[];
 }
-interface Metric { name: string; sum?: { dataPoints?: DataPoint[] }; gauge?: { dataPoints?: DataPoint[] }; histogram?: { dataPoints?: DataPoint[] } }
-interface Payload { resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Metric[] }> }> }
+interface Metric {
+  name: string;
+  sum?: { dataPoints?: DataPoint[] };
+  gauge?: { dataPoints?: DataPoint[] };
+  histogram?: { dataPoints?: DataPoint[] };
+}
+interface Payload {
+  resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Metric[] }> }>;
+}
 
 export function attributesOf(list: readonly KeyValue[] | undefined): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
@@ -41,7 +56,11 @@ export function parseOtlpJsonMetrics(payload: unknown): ExportedPoint[] {
     for (const sm of rm.scopeMetrics ?? []) {
       for (const m of sm.metrics ?? []) {
         for (const dp of m.sum?.dataPoints ?? m.gauge?.dataPoints ?? []) {
-          points.push({ metric: m.name, attributes: attributesOf(dp.attributes), value: Number(dp.asInt ?? dp.asDouble ?? 0) });
+          points.push({
+            metric: m.name,
+            attributes: attributesOf(dp.attributes),
+            value: Number(dp.asInt ?? dp.asDouble ?? 0),
+          });
         }
         for (const dp of m.histogram?.dataPoints ?? []) {
           points.push({
@@ -76,7 +95,9 @@ interface Span {
   startTimeUnixNano?: string | number;
   endTimeUnixNano?: string | number;
 }
-interface TracePayload { resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Span[] }> }> }
+interface TracePayload {
+  resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Span[] }> }>;
+}
 
 export function parseOtlpJsonSpans(payload: unknown): ExportedSpan[] {
   const spans: ExportedSpan[] = [];
@@ -87,7 +108,9 @@ export function parseOtlpJsonSpans(payload: unknown): ExportedSpan[] {
         let durationMs = 0;
         try {
           durationMs = Number(BigInt(s.endTimeUnixNano ?? 0) - BigInt(s.startTimeUnixNano ?? 0)) / 1e6;
-        } catch { /* a malformed time leaves the duration at 0 */ }
+        } catch {
+          /* a malformed time leaves the duration at 0 */
+        }
         spans.push({
           name: s.name ?? '',
           kind: s.kind ?? 0,

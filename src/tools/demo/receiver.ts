@@ -70,10 +70,11 @@ export async function startDemoReceiver(forwardTo: ForwardTargets = {}): Promise
     latest: () => [...latest.values()],
     spans,
     counts,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

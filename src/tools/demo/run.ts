@@ -35,21 +35,32 @@ Options:
 Environment:
   OTEL_EXPORTER_OTLP_ENDPOINT   also send the metrics and spans to this OTLP/HTTP endpoint (e.g. a Collector)`;
 
-export interface DemoOptions { durationSeconds: number; rate: number; scenarioFile: string; refreshSeconds: number; spans: boolean }
+export interface DemoOptions {
+  durationSeconds: number;
+  rate: number;
+  scenarioFile: string;
+  refreshSeconds: number;
+  spans: boolean;
+}
 
 export function parseDemoArgs(argv: string[]): DemoOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
-      duration: { type: 'string' }, rate: { type: 'string' }, scenario: { type: 'string' },
-      refresh: { type: 'string' }, spans: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      duration: { type: 'string' },
+      rate: { type: 'string' },
+      scenario: { type: 'string' },
+      refresh: { type: 'string' },
+      spans: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return 'help';
   const number = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
     const n = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) throw new RangeError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new RangeError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
     return n;
   };
   return {
@@ -70,8 +81,10 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
   const tty = out.isTTY === true;
   const started = Date.now();
 
-  out.write(`zdx-otel demo: simulator at ${simulator.url} (scenario "${scenario.name ?? options.scenarioFile}"), `
-    + `${options.rate} calls/s for ${options.durationSeconds} s${forwardTo ? `, exporting to ${forwardTo.href}` : ''}\n`);
+  out.write(
+    `zdx-otel demo: simulator at ${simulator.url} (scenario "${scenario.name ?? options.scenarioFile}"), ` +
+      `${options.rate} calls/s for ${options.durationSeconds} s${forwardTo ? `, exporting to ${forwardTo.href}` : ''}\n`,
+  );
 
   const child = spawn(process.execPath, ['--import', 'zdx-otel/register', WORKLOAD], {
     // From the package root, `zdx-otel/register` resolves to this very package wherever it is installed.
@@ -107,17 +120,23 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
       const spans = showSpans
         ? `\n\n${SPANS_TITLE}\n\n${renderSpans(receiver.spans.samples())}`
         : `\n\npress s to show one exported span per status class${keys ? '' : ' (needs a terminal on stdin)'}`;
-      out.write(`\x1b[H\x1b[2J zdx-otel demo, ${elapsed}s of ${options.durationSeconds}s (Ctrl-C stops)\n\n${renderTable(summary)}${spans}\n`);
+      out.write(
+        `\x1b[H\x1b[2J zdx-otel demo, ${elapsed}s of ${options.durationSeconds}s (Ctrl-C stops)\n\n${renderTable(summary)}${spans}\n`,
+      );
     } else {
       const t = summary.total;
-      out.write(`[${elapsed}s] requests ${t.requests}: 2xx ${t.ok2xx}, 4xx ${t.client4xx}, 429 ${t.throttled429}, 5xx ${t.server5xx}, failed ${t.failed}\n`);
+      out.write(
+        `[${elapsed}s] requests ${t.requests}: 2xx ${t.ok2xx}, 4xx ${t.client4xx}, 429 ${t.throttled429}, 5xx ${t.server5xx}, failed ${t.failed}\n`,
+      );
       if (showSpans) out.write(`${renderSpans(receiver.spans.samples())}\n\n`);
     }
   };
   const timer = setInterval(draw, options.refreshSeconds * 1000);
   // Ctrl-C reaches the workload too (same process group); it flushes its last export and exits. Here we
   // only stop waiting for the duration and go on to the summary.
-  const onInterrupt = () => { child.kill('SIGINT'); };
+  const onInterrupt = () => {
+    child.kill('SIGINT');
+  };
   process.on('SIGINT', onInterrupt);
   // In a terminal, s toggles the span view. Raw mode turns Ctrl-C into a key, so it is handled here too.
   const keys = tty && process.stdin.isTTY === true;
@@ -146,12 +165,20 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
   await receiver.close();
   await simulator.close();
 
-  out.write(`\nzdx-otel demo: final numbers, as exported by zdx-otel (${receiver.counts.received} OTLP exports)\n\n${renderTable(summary)}\n`);
+  out.write(
+    `\nzdx-otel demo: final numbers, as exported by zdx-otel (${receiver.counts.received} OTLP exports)\n\n${renderTable(summary)}\n`,
+  );
   out.write(`\nsimulator answered ${served.requests} requests; the table counts ${summary.total.requests}.\n`);
-  out.write(`\n${SPANS_TITLE} (${receiver.spans.received} ZDX spans exported)\n\n${renderSpans(receiver.spans.samples())}\n`);
+  out.write(
+    `\n${SPANS_TITLE} (${receiver.spans.received} ZDX spans exported)\n\n${renderSpans(receiver.spans.samples())}\n`,
+  );
   const c = receiver.counts;
-  if (forwardTo) out.write(`\nforwarded to ${forwardTo.href}: ${c.received - c.forwardFailures} ok, ${c.forwardFailures} failed\n`);
-  if (forwardTraces) out.write(`forwarded to ${forwardTraces.href}: ${c.traceExports - c.traceForwardFailures} ok, ${c.traceForwardFailures} failed\n`);
+  if (forwardTo)
+    out.write(`\nforwarded to ${forwardTo.href}: ${c.received - c.forwardFailures} ok, ${c.forwardFailures} failed\n`);
+  if (forwardTraces)
+    out.write(
+      `forwarded to ${forwardTraces.href}: ${c.traceExports - c.traceForwardFailures} ok, ${c.traceForwardFailures} failed\n`,
+    );
   return code === 0 || code === null ? 0 : 1;
 }
 
@@ -165,7 +192,9 @@ function otlpTarget(signal: 'METRICS' | 'TRACES', path: string): URL | undefined
     if (specific) return new URL(specific);
     if (general) return new URL(`${general.replace(/\/+$/, '')}/v1/${path}`);
   } catch {
-    throw new RangeError(`OTEL_EXPORTER_OTLP_${specific ? `${signal}_` : ''}ENDPOINT is not a URL: ${JSON.stringify(specific ?? general)}`);
+    throw new RangeError(
+      `OTEL_EXPORTER_OTLP_${specific ? `${signal}_` : ''}ENDPOINT is not a URL: ${JSON.stringify(specific ?? general)}`,
+    );
   }
   return undefined;
 }

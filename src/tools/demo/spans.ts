@@ -19,7 +19,13 @@ export type SpanClass = (typeof SPAN_CLASSES)[number] | 'other';
 const KIND = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS = ['unset', 'ok', 'error'];
 // Shown first, in this order; then every `zdx.*` attribute, sorted. Nothing else (url.full etc.) is needed here.
-const LEADING = [ATTR_URL_TEMPLATE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_ERROR_TYPE];
+const LEADING = [
+  ATTR_URL_TEMPLATE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_ERROR_TYPE,
+];
 
 export function spanClass(span: ExportedSpan): SpanClass {
   if (span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] === 429) return '429';
@@ -34,7 +40,8 @@ export class SpanSamples {
 
   add(span: ExportedSpan): void {
     // Only spans zdx-otel enriched carry a template and a status class; others (e.g. the exporter's own) are skipped.
-    if (span.attributes[ATTR_URL_TEMPLATE] === undefined || span.attributes[ATTR_ZDX_STATUS_CLASS] === undefined) return;
+    if (span.attributes[ATTR_URL_TEMPLATE] === undefined || span.attributes[ATTR_ZDX_STATUS_CLASS] === undefined)
+      return;
     this.received++;
     this.latest.set(spanClass(span), span);
   }
@@ -54,11 +61,14 @@ export function renderSpans(samples: ReturnType<SpanSamples['samples']>): string
   const blocks = samples.map(({ cls, span }) => {
     const keys = [
       ...LEADING.filter((k) => span.attributes[k] !== undefined),
-      ...Object.keys(span.attributes).filter((k) => k.startsWith('zdx.')).sort(),
+      ...Object.keys(span.attributes)
+        .filter((k) => k.startsWith('zdx.'))
+        .sort(),
     ];
     const width = Math.max(...keys.map((k) => k.length));
-    const head = `[${cls}] span "${span.name}"  kind=${KIND[span.kind] ?? span.kind}  status=${STATUS[span.statusCode] ?? span.statusCode}`
-      + `  duration=${Math.round(span.durationMs)} ms`;
+    const head =
+      `[${cls}] span "${span.name}"  kind=${KIND[span.kind] ?? span.kind}  status=${STATUS[span.statusCode] ?? span.statusCode}` +
+      `  duration=${Math.round(span.durationMs)} ms`;
     return [head, ...keys.map((k) => `    ${k.padEnd(width)}  ${JSON.stringify(span.attributes[k])}`)].join('\n');
   });
   return blocks.join('\n\n');

@@ -1,4 +1,8 @@
-import { METRIC_ZDX_API_RATE_LIMIT_REMAINING, METRIC_ZDX_API_REQUEST_DURATION, METRIC_ZDX_API_REQUESTS } from '../../core/contract.js';
+import {
+  METRIC_ZDX_API_RATE_LIMIT_REMAINING,
+  METRIC_ZDX_API_REQUEST_DURATION,
+  METRIC_ZDX_API_REQUESTS,
+} from '../../core/contract.js';
 import type { ExportedPoint } from './otlp-json.js';
 
 export interface EndpointRow {
@@ -27,7 +31,11 @@ export function summarize(points: readonly ExportedPoint[]): DemoSummary {
   const remaining = new Map<string, number>();
   const row = (template: string) => {
     let r = rows.get(template);
-    if (!r) rows.set(template, (r = { template, requests: 0, ok2xx: 0, client4xx: 0, throttled429: 0, server5xx: 0, failed: 0 }));
+    if (!r)
+      rows.set(
+        template,
+        (r = { template, requests: 0, ok2xx: 0, client4xx: 0, throttled429: 0, server5xx: 0, failed: 0 }),
+      );
     return r;
   };
   for (const p of points) {
@@ -44,7 +52,10 @@ export function summarize(points: readonly ExportedPoint[]): DemoSummary {
     } else if (p.metric.startsWith(METRIC_ZDX_API_REQUEST_DURATION) && p.histogram) {
       const b = buckets.get(template);
       if (!b) buckets.set(template, { bounds: p.histogram.bounds, counts: [...p.histogram.counts] });
-      else p.histogram.counts.forEach((c, i) => { b.counts[i] = (b.counts[i] ?? 0) + c; });
+      else
+        p.histogram.counts.forEach((c, i) => {
+          b.counts[i] = (b.counts[i] ?? 0) + c;
+        });
     } else if (p.metric === METRIC_ZDX_API_RATE_LIMIT_REMAINING) {
       remaining.set(String(p.attributes['zdx.rate_limit.window']), p.value);
     }
@@ -54,15 +65,29 @@ export function summarize(points: readonly ExportedPoint[]): DemoSummary {
     if (p95 !== undefined) row(template).p95 = p95;
   }
   const sorted = [...rows.values()].sort((a, b) => b.requests - a.requests || a.template.localeCompare(b.template));
-  const total: EndpointRow = { template: 'all endpoints', requests: 0, ok2xx: 0, client4xx: 0, throttled429: 0, server5xx: 0, failed: 0 };
+  const total: EndpointRow = {
+    template: 'all endpoints',
+    requests: 0,
+    ok2xx: 0,
+    client4xx: 0,
+    throttled429: 0,
+    server5xx: 0,
+    failed: 0,
+  };
   const all = { bounds: [] as readonly number[], counts: [] as number[] };
   for (const r of sorted) {
-    total.requests += r.requests; total.ok2xx += r.ok2xx; total.client4xx += r.client4xx;
-    total.throttled429 += r.throttled429; total.server5xx += r.server5xx; total.failed += r.failed;
+    total.requests += r.requests;
+    total.ok2xx += r.ok2xx;
+    total.client4xx += r.client4xx;
+    total.throttled429 += r.throttled429;
+    total.server5xx += r.server5xx;
+    total.failed += r.failed;
   }
   for (const b of buckets.values()) {
     all.bounds = b.bounds;
-    b.counts.forEach((c, i) => { all.counts[i] = (all.counts[i] ?? 0) + c; });
+    b.counts.forEach((c, i) => {
+      all.counts[i] = (all.counts[i] ?? 0) + c;
+    });
   }
   const p95 = quantile(0.95, all.bounds, all.counts);
   if (p95 !== undefined) total.p95 = p95;

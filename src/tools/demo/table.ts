@@ -4,8 +4,14 @@ const HEADERS = ['endpoint template', 'requests', '2xx', '4xx', '429', '5xx', 'f
 
 function cells(r: EndpointRow): string[] {
   return [
-    r.template, String(r.requests), String(r.ok2xx), String(r.client4xx), String(r.throttled429),
-    String(r.server5xx), String(r.failed), r.p95 === undefined ? '-' : String(Math.round(r.p95 * 1000)),
+    r.template,
+    String(r.requests),
+    String(r.ok2xx),
+    String(r.client4xx),
+    String(r.throttled429),
+    String(r.server5xx),
+    String(r.failed),
+    r.p95 === undefined ? '-' : String(Math.round(r.p95 * 1000)),
   ];
 }
 
@@ -17,8 +23,9 @@ export function renderTable(summary: DemoSummary): string {
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   const windows = ['second', 'minute', 'hour', 'day', 'window'].filter((w) => summary.remaining.has(w));
-  const budget = windows.length === 0
-    ? 'rate limit remaining: not reported yet'
-    : `rate limit remaining: ${windows.map((w) => `${summary.remaining.get(w)}/${w === 'window' ? 'window' : w}`).join(', ')}`;
+  const budget =
+    windows.length === 0
+      ? 'rate limit remaining: not reported yet'
+      : `rate limit remaining: ${windows.map((w) => `${summary.remaining.get(w)}/${w === 'window' ? 'window' : w}`).join(', ')}`;
   return [line(HEADERS), rule, ...body.map(line), rule, line(total), '', budget].join('\n');
 }

@@ -8,7 +8,11 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-interface Answer { status: number; body: unknown; retryAfter?: number }
+interface Answer {
+  status: number;
+  body: unknown;
+  retryAfter?: number;
+}
 
 const base = requiredEnv('ZDX_DEMO_URL');
 const keyId = requiredEnv('ZDX_DEMO_KEY_ID');
@@ -26,8 +30,12 @@ let nextSlot = Date.now();
 let calls = 0;
 let token: string | undefined;
 let stopping = false;
-process.once('SIGINT', () => { stopping = true; });
-process.once('SIGTERM', () => { stopping = true; });
+process.once('SIGINT', () => {
+  stopping = true;
+});
+process.once('SIGTERM', () => {
+  stopping = true;
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const live = () => !stopping && Date.now() < deadline;
@@ -44,7 +52,8 @@ async function api(method: string, path: string, body?: unknown): Promise<Answer
   if (body !== undefined) headers['content-type'] = 'application/json';
   const payload = body === undefined ? undefined : JSON.stringify(body);
   try {
-    const answer = calls++ % 2 === 0 ? await viaFetch(method, url, headers, payload) : await viaHttp(method, url, headers, payload);
+    const answer =
+      calls++ % 2 === 0 ? await viaFetch(method, url, headers, payload) : await viaHttp(method, url, headers, payload);
     if (answer.status === 401) token = undefined;
     // A polite client: honour Retry-After on 429, briefly.
     if (answer.status === 429 && answer.retryAfter !== undefined) await sleep(Math.min(answer.retryAfter * 1000, 1000));
@@ -55,7 +64,12 @@ async function api(method: string, path: string, body?: unknown): Promise<Answer
 }
 
 async function viaFetch(method: string, url: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  const res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await res.text();
   const retryAfter = Number(res.headers.get('retry-after'));
   return { status: res.status, body: parse(text), ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) };
@@ -69,7 +83,11 @@ function viaHttp(method: string, url: string, headers: Record<string, string>, b
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const retryAfter = Number(res.headers['retry-after']);
-        resolve({ status: res.statusCode ?? 0, body: parse(Buffer.concat(chunks).toString('utf8')), ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) });
+        resolve({
+          status: res.statusCode ?? 0,
+          body: parse(Buffer.concat(chunks).toString('utf8')),
+          ...(Number.isFinite(retryAfter) ? { retryAfter } : {}),
+        });
       });
       res.on('error', reject);
     });
@@ -80,7 +98,11 @@ function viaHttp(method: string, url: string, headers: Record<string, string>, b
 }
 
 function parse(text: string): unknown {
-  try { return text ? JSON.parse(text) : undefined; } catch { return undefined; }
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const field = <T>(value: unknown, key: string): T | undefined =>
@@ -118,11 +140,16 @@ async function drillIntoDevice(deviceId: string | number): Promise<void> {
   const web = ids((await api('GET', `/v1/devices/${deviceId}/apps/${appId}/web-probes`)).body);
   if (web[0] !== undefined) await api('GET', `/v1/devices/${deviceId}/apps/${appId}/web-probes/${web[0]}`);
   const cloud = ids((await api('GET', `/v1/devices/${deviceId}/apps/${appId}/cloudpath-probes`)).body);
-  if (cloud[0] !== undefined) await api('GET', `/v1/devices/${deviceId}/apps/${appId}/cloudpath-probes/${cloud[0]}/cloudpath`);
+  if (cloud[0] !== undefined)
+    await api('GET', `/v1/devices/${deviceId}/apps/${appId}/cloudpath-probes/${cloud[0]}/cloudpath`);
 }
 
 async function deepTrace(deviceId: string | number): Promise<void> {
-  const created = await api('POST', `/v1/devices/${deviceId}/deeptraces`, { session_name: 'zdx-otel demo', session_length_minutes: 5, probe_device: true });
+  const created = await api('POST', `/v1/devices/${deviceId}/deeptraces`, {
+    session_name: 'zdx-otel demo',
+    session_length_minutes: 5,
+    probe_device: true,
+  });
   const traceId = field<string>(created.body, 'trace_id');
   if (traceId === undefined) return;
   for (let i = 0; i < 2 && live(); i++) await api('GET', `/v1/devices/${deviceId}/deeptraces/${traceId}`);
@@ -154,6 +181,8 @@ async function cycle(round: number): Promise<void> {
 // A few lanes run the cycle side by side, as a sync job with some parallelism would; the shared pacer keeps
 // the total at the configured rate even when single calls are slow.
 const LANES = 3;
-await Promise.all(Array.from({ length: LANES }, async (_, lane) => {
-  for (let round = lane; live(); round += LANES) await cycle(round);
-}));
+await Promise.all(
+  Array.from({ length: LANES }, async (_, lane) => {
+    for (let round = lane; live(); round += LANES) await cycle(round);
+  }),
+);

@@ -15,7 +15,15 @@
  * carry OneAPI's audience and are accepted only on OneAPI paths (`/zdx/v1/...`), as the direct host does not
  * know ZIdentity. Direct-host tokens keep working on both path forms, as before.
  */
-import { createHash, generateKeyPairSync, randomUUID, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  timingSafeEqual,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 
 export interface ApiKeyConfig {
   readonly secret: string;
@@ -98,11 +106,15 @@ export class TokenAuthority {
     const key = Object.hasOwn(this.keys, keyId) ? this.keys[keyId] : undefined;
     if (key === undefined) return unauthorized('invalid key_id or key_secret');
     if (typeof ts === 'number') {
-      const expected = createHash('sha256').update(`${key.secret}:${String(timestamp)}`).digest('hex');
+      const expected = createHash('sha256')
+        .update(`${key.secret}:${String(timestamp)}`)
+        .digest('hex');
       if (!sameText(keySecret.toLowerCase(), expected)) return unauthorized('invalid key_id or key_secret');
       const skew = Math.abs(this.now() / 1000 - ts);
       if (skew > HASH_WINDOW_SECONDS) {
-        return unauthorized(`timestamp is ${Math.round(skew)} s from server time; it must be within ${HASH_WINDOW_SECONDS} s`);
+        return unauthorized(
+          `timestamp is ${Math.round(skew)} s from server time; it must be within ${HASH_WINDOW_SECONDS} s`,
+        );
       }
     } else if (!sameText(keySecret, key.secret)) {
       return unauthorized('invalid key_id or key_secret');
@@ -151,7 +163,8 @@ export class TokenAuthority {
       return unauthorized('a ZIdentity token is accepted only through OneAPI (/zdx/v1/...)');
     }
     const key = Object.hasOwn(this.keys, claims.sub) ? this.keys[claims.sub] : undefined;
-    if (key === undefined || key.disabled === true) return forbidden('the API key was disabled by your service provider');
+    if (key === undefined || key.disabled === true)
+      return forbidden('the API key was disabled by your service provider');
     if (key.scopes !== undefined && !key.scopes.some((s) => s.toLowerCase() === group.toLowerCase())) {
       return forbidden(`the API key's role has no access to ${group} endpoints`);
     }

@@ -107,8 +107,40 @@ export const TRACE_PENDING_MS = 10_000;
 /** Analyses take this long to finish. */
 export const ANALYSIS_MS = 20_000;
 
-const FIRST = ['Ava', 'Ben', 'Chen', 'Dana', 'Eli', 'Farah', 'Gus', 'Hana', 'Ivan', 'Jade', 'Kofi', 'Lena', 'Mateo', 'Nia', 'Omar', 'Priya'];
-const LAST = ['Adams', 'Baker', 'Costa', 'Dubois', 'Evans', 'Fischer', 'Garcia', 'Hughes', 'Ito', 'Jensen', 'Khan', 'Lopez', 'Moreau', 'Novak'];
+const FIRST = [
+  'Ava',
+  'Ben',
+  'Chen',
+  'Dana',
+  'Eli',
+  'Farah',
+  'Gus',
+  'Hana',
+  'Ivan',
+  'Jade',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Nia',
+  'Omar',
+  'Priya',
+];
+const LAST = [
+  'Adams',
+  'Baker',
+  'Costa',
+  'Dubois',
+  'Evans',
+  'Fischer',
+  'Garcia',
+  'Hughes',
+  'Ito',
+  'Jensen',
+  'Khan',
+  'Lopez',
+  'Moreau',
+  'Novak',
+];
 const DEPARTMENTS = ['Engineering', 'Finance', 'Sales', 'Marketing', 'Support', 'Legal', 'HR', 'Operations'];
 const CITIES: ReadonlyArray<[city: string, region: string, country: string]> = [
   ['San Jose', 'California', 'United States'],
@@ -120,7 +152,20 @@ const CITIES: ReadonlyArray<[city: string, region: string, country: string]> = [
   ['Singapore', 'Singapore', 'Singapore'],
   ['Sydney', 'New South Wales', 'Australia'],
 ];
-const APPS = ['Microsoft Teams', 'Zoom', 'Salesforce', 'Microsoft Outlook', 'SharePoint Online', 'ServiceNow', 'Box', 'Slack', 'Google Workspace', 'Workday', 'Webex', 'GitHub'];
+const APPS = [
+  'Microsoft Teams',
+  'Zoom',
+  'Salesforce',
+  'Microsoft Outlook',
+  'SharePoint Online',
+  'ServiceNow',
+  'Box',
+  'Slack',
+  'Google Workspace',
+  'Workday',
+  'Webex',
+  'GitHub',
+];
 const MODELS: ReadonlyArray<[model: string, os: string]> = [
   ['Dell Inc. Latitude 7440', 'Windows 11 Enterprise'],
   ['LENOVO ThinkPad T14 Gen 4', 'Windows 11 Pro'],
@@ -145,7 +190,14 @@ const SOFTWARE: ReadonlyArray<[name: string, vendor: string, group: string]> = [
   ['Cisco Webex Meetings', 'Cisco Systems', 'Collaboration'],
   ['Python 3.12', 'Python Software Foundation', 'Development'],
 ];
-const ALERT_RULES = ['Poor ZDX Score', 'High DNS Time', 'Page Fetch Time Degraded', 'Packet Loss on Cloud Path', 'Wi-Fi Signal Weak', 'High CPU Usage'];
+const ALERT_RULES = [
+  'Poor ZDX Score',
+  'High DNS Time',
+  'Page Fetch Time Degraded',
+  'Packet Loss on Cloud Path',
+  'Wi-Fi Signal Weak',
+  'High CPU Usage',
+];
 
 export interface DatasetSizes {
   readonly users: number;
@@ -218,7 +270,14 @@ export class Dataset {
         const [model, os] = rng.pick(MODELS);
         const id = 132_559_000 + devices.length * 11;
         const apps = this.apps.filter(() => rng.chance(0.6)).map((a) => a.id);
-        devices.push({ id, name: `${first.toUpperCase()}-${String(id).slice(-4)} (${model} ${os})`, userid: user.id, os, model, apps: apps.length > 0 ? apps : [1] });
+        devices.push({
+          id,
+          name: `${first.toUpperCase()}-${String(id).slice(-4)} (${model} ${os})`,
+          userid: user.id,
+          os,
+          model,
+          apps: apps.length > 0 ? apps : [1],
+        });
         user.deviceIds.push(id);
       }
       users.push(user);
@@ -333,7 +392,16 @@ export class Dataset {
    * Points every 5 minutes from `from` to `to`, aligned to the step: a slow drift around `base` of up to
    * `spread`, plus a little per-point noise. A `noData` fraction of points get -1, which ZDX uses for "no data".
    */
-  series(key: string, metric: string, unit: string, from: number, to: number, base: number, spread: number, noData = 0): Series {
+  series(
+    key: string,
+    metric: string,
+    unit: string,
+    from: number,
+    to: number,
+    base: number,
+    spread: number,
+    noData = 0,
+  ): Series {
     const datapoints: Datapoint[] = [];
     const first = Math.ceil(from / SERIES_STEP_SECONDS) * SERIES_STEP_SECONDS;
     for (let t = first; t <= to; t += SERIES_STEP_SECONDS) {
@@ -363,7 +431,13 @@ function geoTree(): Geo[] {
       r = { id: `region.${i}`, name: region, geo_type: 'region', description: `${region}, ${country}`, children: [] };
       c.children.push(r);
     }
-    r.children.push({ id: cityGeoId(i), name: city, geo_type: 'city', description: `${city}, ${region}, ${country}`, children: [] });
+    r.children.push({
+      id: cityGeoId(i),
+      name: city,
+      geo_type: 'city',
+      description: `${city}, ${region}, ${country}`,
+      children: [],
+    });
   });
   return [...countries.values()];
 }

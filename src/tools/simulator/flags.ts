@@ -9,7 +9,14 @@
  *   rateLimit  "off" | "5/30/1000" | "5/30/1000/10000"           per second/minute/hour[/day]
  * Invalid values throw ScenarioError naming the flag (`--latency` ...).
  */
-import { parseScenario, ScenarioError, type LatencySpec, type OutageWindow, type RateLimitSettings, type Scenario } from './scenario.js';
+import {
+  parseScenario,
+  ScenarioError,
+  type LatencySpec,
+  type OutageWindow,
+  type RateLimitSettings,
+  type Scenario,
+} from './scenario.js';
 
 export interface ScenarioFlags {
   readonly seed?: string;
@@ -32,7 +39,10 @@ export function scenarioFromFlags(flags: ScenarioFlags, base: Scenario = {}): Sc
   if (flags.slowBody !== undefined) {
     const [ms, rate, extra] = flags.slowBody.split(':');
     if (extra !== undefined) fail('--slow-body', 'expected MS or MS:RATE');
-    out.slowBody = rate === undefined ? { ms: num(ms, '--slow-body') } : { ms: num(ms, '--slow-body'), rate: num(rate, '--slow-body') };
+    out.slowBody =
+      rate === undefined
+        ? { ms: num(ms, '--slow-body') }
+        : { ms: num(ms, '--slow-body'), rate: num(rate, '--slow-body') };
   }
   if (flags.resetRate !== undefined) out.resetRate = num(flags.resetRate, '--reset-rate');
   const outages = flags.outage === undefined ? [] : typeof flags.outage === 'string' ? [flags.outage] : flags.outage;
@@ -42,7 +52,8 @@ export function scenarioFromFlags(flags: ScenarioFlags, base: Scenario = {}): Sc
   try {
     return parseScenario(out, 'flags');
   } catch (err) {
-    if (err instanceof ScenarioError) throw new ScenarioError(flagFor(err.field), err.message.replace(/^flags: [^:]+: /, ''), 'flags');
+    if (err instanceof ScenarioError)
+      throw new ScenarioError(flagFor(err.field), err.message.replace(/^flags: [^:]+: /, ''), 'flags');
     throw err;
   }
 }
@@ -52,7 +63,8 @@ function fail(flag: string, message: string): never {
 }
 
 function num(text: string | undefined, flag: string): number {
-  if (text === undefined || text.trim() === '' || !Number.isFinite(Number(text))) fail(flag, `${JSON.stringify(text ?? '')} is not a number`);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(Number(text)))
+    fail(flag, `${JSON.stringify(text ?? '')} is not a number`);
   return Number(text);
 }
 
@@ -68,7 +80,8 @@ function errorRates(text: string): Record<string, number> {
   const rates: Record<string, number> = {};
   for (const part of text.split(',').filter((p) => p.trim() !== '')) {
     const [code, rate, extra] = part.split('=');
-    if (code === undefined || rate === undefined || extra !== undefined) fail('--error-rate', `expected CODE=RATE, got ${JSON.stringify(part)}`);
+    if (code === undefined || rate === undefined || extra !== undefined)
+      fail('--error-rate', `expected CODE=RATE, got ${JSON.stringify(part)}`);
     rates[code.trim()] = num(rate, '--error-rate');
   }
   return rates;

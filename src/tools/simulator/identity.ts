@@ -24,17 +24,30 @@ export function isIdentityPath(pathname: string): boolean {
   return pathname.replace(/\/+$/, '') === IDENTITY_TOKEN_PATH;
 }
 
-function oauthError(status: 400 | 401 | 405 | 413 | 415, error: string, description: string, headers: Record<string, string> = {}): Answer {
+function oauthError(
+  status: 400 | 401 | 405 | 413 | 415,
+  error: string,
+  description: string,
+  headers: Record<string, string> = {},
+): Answer {
   return { status, body: { error, error_description: description }, headers: { ...NO_STORE, ...headers } };
 }
 
 /** Answers one request to the token endpoint. */
-export async function answerIdentity(req: IncomingMessage, method: string, tokens: TokenAuthority, maxBodyBytes: number): Promise<Answer> {
+export async function answerIdentity(
+  req: IncomingMessage,
+  method: string,
+  tokens: TokenAuthority,
+  maxBodyBytes: number,
+): Promise<Answer> {
   if (method !== 'POST') {
     return oauthError(405, 'invalid_request', `the token endpoint accepts POST only, not ${method}`, { Allow: 'POST' });
   }
   const body = await readBody(req, maxBodyBytes);
-  if (!body.ok) return oauthError(413, 'invalid_request', `the request body is larger than ${maxBodyBytes} bytes`, { Connection: 'close' });
+  if (!body.ok)
+    return oauthError(413, 'invalid_request', `the request body is larger than ${maxBodyBytes} bytes`, {
+      Connection: 'close',
+    });
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     return oauthError(400, 'invalid_request', 'the token request must be application/x-www-form-urlencoded');
@@ -43,24 +56,37 @@ export async function answerIdentity(req: IncomingMessage, method: string, token
   const basic = basicCredentials(req.headers.authorization);
   const inBody = form.has('client_id') || form.has('client_secret');
   if (basic !== undefined && inBody) {
-    return oauthError(400, 'invalid_request', 'send the client credentials either in the body or as HTTP Basic, not both');
+    return oauthError(
+      400,
+      'invalid_request',
+      'send the client credentials either in the body or as HTTP Basic, not both',
+    );
   }
   const grant = form.get('grant_type');
   if (grant === null || grant === '') return oauthError(400, 'invalid_request', 'grant_type is required');
   if (grant !== 'client_credentials') {
-    return oauthError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grant)} is not supported; use client_credentials`);
+    return oauthError(
+      400,
+      'unsupported_grant_type',
+      `grant_type ${JSON.stringify(grant)} is not supported; use client_credentials`,
+    );
   }
   const audience = form.get('audience');
   if (audience !== null && audience !== ONEAPI_AUDIENCE) {
     return oauthError(400, 'invalid_request', `audience must be ${ONEAPI_AUDIENCE}`);
   }
   if (form.has('client_assertion')) {
-    return oauthError(401, 'invalid_client', 'private key JWT (client_assertion) is not supported by the simulator; use client_secret');
+    return oauthError(
+      401,
+      'invalid_client',
+      'private key JWT (client_assertion) is not supported by the simulator; use client_secret',
+    );
   }
   const clientId = basic?.id ?? form.get('client_id') ?? '';
   const clientSecret = basic?.secret ?? form.get('client_secret') ?? '';
   // A Basic-authenticating client is told how to authenticate when it fails (RFC 6749 §5.2).
-  const challenge: Record<string, string> = basic === undefined ? {} : { 'WWW-Authenticate': 'Basic realm="zidentity"' };
+  const challenge: Record<string, string> =
+    basic === undefined ? {} : { 'WWW-Authenticate': 'Basic realm="zidentity"' };
   if (clientId === '' || clientSecret === '') {
     return oauthError(401, 'invalid_client', 'client_id and client_secret are required', challenge);
   }

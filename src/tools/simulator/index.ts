@@ -86,14 +86,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const scenario = parseScenario(options.scenario ?? {}, 'options.scenario');
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.test(host) && options.allowRemote !== true) {
-    throw new RangeError(`zdx simulator: host ${host} is not a loopback address; pass allowRemote: true to listen on it`);
+    throw new RangeError(
+      `zdx simulator: host ${host} is not a loopback address; pass allowRemote: true to listen on it`,
+    );
   }
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`zdx simulator: invalid port ${port}`);
   const tier = options.tier ?? scenario.tier ?? 1;
   if (!(tier in TIER_BUDGETS)) throw new RangeError(`zdx simulator: tier must be 1, 2, 3 or 4, got ${String(tier)}`);
   const ttl = options.tokenTtlSeconds ?? 3600;
-  if (!Number.isInteger(ttl) || ttl <= 0) throw new RangeError(`zdx simulator: tokenTtlSeconds must be a positive integer`);
+  if (!Number.isInteger(ttl) || ttl <= 0)
+    throw new RangeError(`zdx simulator: tokenTtlSeconds must be a positive integer`);
   const apiKeys = options.apiKeys ?? { [DEFAULT_API_KEY_ID]: { secret: DEFAULT_API_KEY_SECRET } };
   const [firstKey] = Object.entries(apiKeys);
   if (firstKey === undefined) throw new RangeError('zdx simulator: apiKeys must hold at least one key');
@@ -120,11 +123,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxUrlLength: options.maxUrlLength ?? 8192,
   });
-  const server = createServer(
-    options.tls,
-    { maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024 },
-    handler,
-    (status) => stats.record('unparsed', status),
+  const server = createServer(options.tls, { maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024 }, handler, (status) =>
+    stats.record('unparsed', status),
   );
 
   await new Promise<void>((resolve, reject) => {

@@ -70,7 +70,12 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
       return;
     }
     deps.stats.record(key, answer.status);
-    await writeAnswer(res, { ...answer, headers: { ...rateHeaders, ...answer.headers } }, plan?.slowBodyMs ?? 0, deps.timers);
+    await writeAnswer(
+      res,
+      { ...answer, headers: { ...rateHeaders, ...answer.headers } },
+      plan?.slowBodyMs ?? 0,
+      deps.timers,
+    );
   };
   const fail = (status: number, message?: string, details?: readonly string[], headers?: Record<string, string>) =>
     finish({ status, body: errorBody(status, message, details), ...(headers === undefined ? {} : { headers }) });
@@ -79,9 +84,11 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
     const method = (req.method ?? '').toUpperCase();
     if (!KNOWN_METHODS.has(method)) return await fail(501, `the HTTP method ${method} is not supported by the server`);
     const target = req.url ?? '/';
-    if (target.length > deps.maxUrlLength) return await fail(414, `the request URI is longer than ${deps.maxUrlLength} characters`);
+    if (target.length > deps.maxUrlLength)
+      return await fail(414, `the request URI is longer than ${deps.maxUrlLength} characters`);
     const { pathname, search, malformed } = splitTarget(target);
-    if (malformed) return await fail(400, 'the query string has invalid percent-encoding', ['query: invalid percent-encoding']);
+    if (malformed)
+      return await fail(400, 'the query string has invalid percent-encoding', ['query: invalid percent-encoding']);
     const query = new URLSearchParams(search);
 
     if (isIdentityPath(pathname)) {
@@ -102,7 +109,9 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
     if (outage !== undefined) {
       plan = { reset: outage.reset, latencyMs: plan?.latencyMs ?? 0, slowBodyMs: 0 };
       const retryAfter = Math.max(1, Math.ceil((outage.endsAtMs - deps.now()) / 1000));
-      return await fail(outage.status, 'the service is unavailable (simulated outage)', undefined, { 'Retry-After': String(retryAfter) });
+      return await fail(outage.status, 'the service is unavailable (simulated outage)', undefined, {
+        'Retry-After': String(retryAfter),
+      });
     }
 
     if (route.kind === 'malformed') return await fail(400, route.message, ['path: invalid percent-encoding']);
@@ -118,7 +127,12 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
 
     const body = await readJsonBody(req, method, deps.maxBodyBytes);
     if (body instanceof HttpError) {
-      return await fail(body.status, body.message, body.details, body.status === 413 ? { Connection: 'close' } : undefined);
+      return await fail(
+        body.status,
+        body.message,
+        body.details,
+        body.status === 413 ? { Connection: 'close' } : undefined,
+      );
     }
 
     const rate = deps.limiter.consume(callerOf(req, deps.tokens, key, body));
@@ -130,9 +144,18 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
     }
 
     if (deps.authRequired && !PUBLIC_ENDPOINTS.has(key)) {
-      const auth = deps.tokens.verify(req.headers.authorization, endpoint.group, route.kind === 'match' && route.oneApi);
+      const auth = deps.tokens.verify(
+        req.headers.authorization,
+        endpoint.group,
+        route.kind === 'match' && route.oneApi,
+      );
       if (!auth.ok) {
-        return await fail(auth.status, auth.message, auth.details, auth.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
+        return await fail(
+          auth.status,
+          auth.message,
+          auth.details,
+          auth.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined,
+        );
       }
     }
 
@@ -140,14 +163,28 @@ async function run(deps: PipelineDeps, seq: number, req: IncomingMessage, res: S
 
     const injected = plan.status;
     if (injected !== undefined && injected >= 300) {
-      return await fail(injected, injectedMessage(injected, route.params), undefined, injectedHeaders(injected, endpoint));
+      return await fail(
+        injected,
+        injectedMessage(injected, route.params),
+        undefined,
+        injectedHeaders(injected, endpoint),
+      );
     }
 
-    const result = handle({ endpoint, params: route.params, query, body, nowMs: deps.now(), data: deps.data, tokens: deps.tokens });
+    const result = handle({
+      endpoint,
+      params: route.params,
+      query,
+      body,
+      nowMs: deps.now(),
+      data: deps.data,
+      tokens: deps.tokens,
+    });
     // An injected 2xx keeps the real body (none for 204) under the injected status.
     return await finish(injected === undefined ? result : { ...result, status: injected });
   } catch (err) {
-    if (err instanceof HttpError) return await fail(err.status, err.message, err.details, err.headers ? { ...err.headers } : undefined);
+    if (err instanceof HttpError)
+      return await fail(err.status, err.message, err.details, err.headers ? { ...err.headers } : undefined);
     return await fail(500, `unexpected simulator error: ${(err as Error)?.message ?? String(err)}`);
   }
 }

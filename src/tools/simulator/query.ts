@@ -124,7 +124,11 @@ function decodeCursor(cursor: string): [string, number] | undefined {
 }
 
 /** One page of `items` and the cursor of the next one (null after the last page). */
-export function page<T>(items: readonly T[], req: PageRequest, list: string): { items: T[]; next_offset: string | null } {
+export function page<T>(
+  items: readonly T[],
+  req: PageRequest,
+  list: string,
+): { items: T[]; next_offset: string | null } {
   const slice = items.slice(req.start, req.start + req.limit);
   const next = req.start + req.limit;
   return { items: slice, next_offset: next < items.length ? encodeCursor(list, next) : null };

@@ -5,7 +5,16 @@
  */
 import type { ZdxEndpoint } from '../../core/catalog/endpoints.js';
 import type { TokenAuthority } from './auth.js';
-import { ANALYSIS_MS, SERIES_STEP_SECONDS, TRACE_PENDING_MS, geoOf, type Dataset, type DeepTrace, type Device, type Geo } from './data.js';
+import {
+  ANALYSIS_MS,
+  SERIES_STEP_SECONDS,
+  TRACE_PENDING_MS,
+  geoOf,
+  type Dataset,
+  type DeepTrace,
+  type Device,
+  type Geo,
+} from './data.js';
 import { HttpError, validationError } from './errors.js';
 import { DATA_SPAN_SECONDS, intList, oneOf, page, pageRequest, timeWindow, type TimeWindow } from './query.js';
 import { seedToInt } from './random.js';
@@ -90,7 +99,9 @@ function appOf(ctx: RequestContext, device?: Device): number {
 
 /** A cursor list name for this endpoint, its path ids and its filters, kept short. */
 function listName(ctx: RequestContext): string {
-  const filters = [...ctx.query.entries()].filter(([k]) => k !== 'offset' && k !== 'limit' && k !== 'from' && k !== 'to');
+  const filters = [...ctx.query.entries()].filter(
+    ([k]) => k !== 'offset' && k !== 'limit' && k !== 'from' && k !== 'to',
+  );
   const key = `${ctx.endpoint.template}|${Object.values(ctx.params).join('/')}|${JSON.stringify(filters)}`;
   return seedToInt(key).toString(36);
 }
@@ -239,8 +250,10 @@ function startTrace(ctx: RequestContext): HandlerResult {
   intField(body, 'cloudpath_probe_id', details, false);
   intField(body, 'cloud_path_probe_id', details, false);
   const length = intField(body, 'session_length_minutes', details, false) ?? 5;
-  if (!SESSION_LENGTHS.includes(length)) details.push(`session_length_minutes: must be one of ${SESSION_LENGTHS.join(', ')}`);
-  if (body.probe_device !== undefined && typeof body.probe_device !== 'boolean') details.push('probe_device: must be true or false');
+  if (!SESSION_LENGTHS.includes(length))
+    details.push(`session_length_minutes: must be one of ${SESSION_LENGTHS.join(', ')}`);
+  if (body.probe_device !== undefined && typeof body.probe_device !== 'boolean')
+    details.push('probe_device: must be true or false');
   if (details.length > 0 || sessionName === undefined) throw validationError(details, 'invalid deep trace request');
   if (appId !== undefined && ctx.data.app(appId) === undefined) throw notFound(`application ${appId}`);
   const active = [...ctx.data.deepTraces.values()].filter((t) => traceStatus(t, ctx.nowMs) !== 'completed');
@@ -249,7 +262,10 @@ function startTrace(ctx: RequestContext): HandlerResult {
   }
   // ZDX's 429 covers "the rate limit or device threshold"; the tenant-wide session cap is such a threshold.
   if (active.length >= MAX_ACTIVE_TRACES) {
-    throw new HttpError(429, `the tenant already has ${MAX_ACTIVE_TRACES} active deep trace sessions (device threshold)`);
+    throw new HttpError(
+      429,
+      `the tenant already has ${MAX_ACTIVE_TRACES} active deep trace sessions (device threshold)`,
+    );
   }
   const trace: DeepTrace = {
     trace_id: ctx.data.newTraceId(),
@@ -371,7 +387,13 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const okay = r.int(0, Math.floor(users / 3));
     return ok({
       ...appSummary(ctx, id, w),
-      stats: { active_users: users, active_devices: users + r.int(0, 10), num_poor: poor, num_okay: okay, num_good: Math.max(0, users - poor - okay) },
+      stats: {
+        active_users: users,
+        active_devices: users + r.int(0, 10),
+        num_poor: poor,
+        num_okay: okay,
+        num_good: Math.max(0, users - poor - okay),
+      },
     });
   },
   'GET /v1/apps/{appid}/score': (ctx) => {
@@ -435,7 +457,10 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     window(ctx);
     const keep = deviceFilter(ctx);
     const userIds = intList(ctx.query, 'userids');
-    const emails = ctx.query.getAll('emails').flatMap((e) => e.split(',')).map((e) => e.toLowerCase());
+    const emails = ctx.query
+      .getAll('emails')
+      .flatMap((e) => e.split(','))
+      .map((e) => e.toLowerCase());
     const devices = ctx.data.devices
       .filter((d) => keep(d.id))
       .filter((d) => userIds === undefined || userIds.includes(d.userid))
@@ -453,15 +478,52 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     return ok({
       id: d.id,
       name: d.name,
-      hardware: { hw_model: d.model, hw_mfg: d.model.split(' ')[0], hw_type: 'Laptop', hw_serial: `SN${String(d.id).slice(-6)}`, tot_mem: 16_384, gpu: 'Integrated', disk_size: 512, disk_model: 'NVMe SSD', disk_type: 'SSD', cpu_mfg: 'Intel', cpu_model: 'Core i7', speed_ghz: 2.8, logical_proc: 8, num_cores: 4 },
-      network: [{ net_type: r.pick(['Wi-Fi', 'Ethernet']), status: 'Up', ipv4: `10.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(2, 254)}`, ipv6: '', dns_srvs: '10.0.0.53', dns_suffix: 'corp.example.com', gateway: '10.0.0.1', mac: `02:00:${r.int(16, 99)}:${r.int(10, 99)}:${r.int(10, 99)}:${r.int(10, 99)}`, guid: `{${String(d.id)}}` }],
-      software: { os_name: d.os, os_ver: d.os.split(' ').pop(), hostname: d.name.split(' ')[0], netbios: d.name.split(' ')[0], user: ctx.data.user(d.userid)?.email ?? '', client_conn_ver: '4.5.0.198', zdx_ver: '4.5.0.62' },
+      hardware: {
+        hw_model: d.model,
+        hw_mfg: d.model.split(' ')[0],
+        hw_type: 'Laptop',
+        hw_serial: `SN${String(d.id).slice(-6)}`,
+        tot_mem: 16_384,
+        gpu: 'Integrated',
+        disk_size: 512,
+        disk_model: 'NVMe SSD',
+        disk_type: 'SSD',
+        cpu_mfg: 'Intel',
+        cpu_model: 'Core i7',
+        speed_ghz: 2.8,
+        logical_proc: 8,
+        num_cores: 4,
+      },
+      network: [
+        {
+          net_type: r.pick(['Wi-Fi', 'Ethernet']),
+          status: 'Up',
+          ipv4: `10.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(2, 254)}`,
+          ipv6: '',
+          dns_srvs: '10.0.0.53',
+          dns_suffix: 'corp.example.com',
+          gateway: '10.0.0.1',
+          mac: `02:00:${r.int(16, 99)}:${r.int(10, 99)}:${r.int(10, 99)}:${r.int(10, 99)}`,
+          guid: `{${String(d.id)}}`,
+        },
+      ],
+      software: {
+        os_name: d.os,
+        os_ver: d.os.split(' ').pop(),
+        hostname: d.name.split(' ')[0],
+        netbios: d.name.split(' ')[0],
+        user: ctx.data.user(d.userid)?.email ?? '',
+        client_conn_ver: '4.5.0.198',
+        zdx_ver: '4.5.0.62',
+      },
     });
   },
   'GET /v1/devices/{deviceid}/apps': (ctx) => {
     const w = window(ctx);
     const d = deviceOf(ctx);
-    return ok(d.apps.map((id) => ({ id, name: ctx.data.app(id)!.name, score: score(ctx, `app-device|${id}|${d.id}`, w) })));
+    return ok(
+      d.apps.map((id) => ({ id, name: ctx.data.app(id)!.name, score: score(ctx, `app-device|${id}|${d.id}`, w) })),
+    );
   },
   'GET /v1/devices/{deviceid}/apps/{appid}': (ctx) => {
     const d = deviceOf(ctx);
@@ -473,10 +535,18 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const w = window(ctx);
     const d = deviceOf(ctx);
     const id = appOf(ctx, d);
-    return ok(ctx.data.app(id)!.webProbes.map((p) => {
-      const r = ctx.data.random(`wp|${d.id}|${p.id}|${stepOf(w)}`);
-      return { id: p.id, name: p.name, num_probes: r.int(10, 24), avg_score: score(ctx, `wp|${d.id}|${p.id}`, w), avg_pft: r.int(120, 900) };
-    }));
+    return ok(
+      ctx.data.app(id)!.webProbes.map((p) => {
+        const r = ctx.data.random(`wp|${d.id}|${p.id}|${stepOf(w)}`);
+        return {
+          id: p.id,
+          name: p.name,
+          num_probes: r.int(10, 24),
+          avg_score: score(ctx, `wp|${d.id}|${p.id}`, w),
+          avg_pft: r.int(120, 900),
+        };
+      }),
+    );
   },
   'GET /v1/devices/{deviceid}/apps/{appid}/web-probes/{probeid}': (ctx) => {
     const d = deviceOf(ctx);
@@ -494,26 +564,34 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const w = window(ctx);
     const d = deviceOf(ctx);
     const id = appOf(ctx, d);
-    return ok(ctx.data.app(id)!.cloudpathProbes.map((p) => {
-      const r = ctx.data.random(`cp|${d.id}|${p.id}|${stepOf(w)}`);
-      return {
-        id: p.id,
-        name: p.name,
-        num_probes: r.int(10, 24),
-        avg_latencies: legs(ctx.data.app(id)!.name).map(([src, dst]) => ({ leg_src: src, leg_dst: dst, latency: r.int(2, 60) })),
-      };
-    }));
+    return ok(
+      ctx.data.app(id)!.cloudpathProbes.map((p) => {
+        const r = ctx.data.random(`cp|${d.id}|${p.id}|${stepOf(w)}`);
+        return {
+          id: p.id,
+          name: p.name,
+          num_probes: r.int(10, 24),
+          avg_latencies: legs(ctx.data.app(id)!.name).map(([src, dst]) => ({
+            leg_src: src,
+            leg_dst: dst,
+            latency: r.int(2, 60),
+          })),
+        };
+      }),
+    );
   },
   'GET /v1/devices/{deviceid}/apps/{appid}/cloudpath-probes/{probeid}': (ctx) => {
     const d = deviceOf(ctx);
     const id = appOf(ctx, d);
     const probe = probeOf(ctx, id, 'cloudpath');
     const s = dataSpan(ctx);
-    return ok(legs(ctx.data.app(id)!.name).map(([src, dst], i) => ({
-      leg_src: src,
-      leg_dst: dst,
-      stats: [ctx.data.series(`cp|${d.id}|${probe}|${i}`, 'latency', 'ms', s.from, s.to, 12 + i * 10, 3)],
-    })));
+    return ok(
+      legs(ctx.data.app(id)!.name).map(([src, dst], i) => ({
+        leg_src: src,
+        leg_dst: dst,
+        stats: [ctx.data.series(`cp|${d.id}|${probe}|${i}`, 'latency', 'ms', s.from, s.to, 12 + i * 10, 3)],
+      })),
+    );
   },
   'GET /v1/devices/{deviceid}/apps/{appid}/cloudpath-probes/{probeid}/cloudpath': (ctx) => {
     const d = deviceOf(ctx);
@@ -526,16 +604,18 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const id = appOf(ctx, d);
     const s = dataSpan(ctx);
     const key = `cq|${d.id}|${id}`;
-    return ok([{
-      meet_id: `${id}${String(d.id).slice(-5)}`,
-      meet_session_id: `${s.from}-${d.id}`,
-      meet_subject: 'Weekly sync',
-      metrics: [
-        ctx.data.series(key, 'jitter', 'ms', s.from, s.to, 8, 3),
-        ctx.data.series(key, 'latency', 'ms', s.from, s.to, 45, 12),
-        ctx.data.series(key, 'packet_loss', '%', s.from, s.to, 0.4, 0.3),
-      ],
-    }]);
+    return ok([
+      {
+        meet_id: `${id}${String(d.id).slice(-5)}`,
+        meet_session_id: `${s.from}-${d.id}`,
+        meet_subject: 'Weekly sync',
+        metrics: [
+          ctx.data.series(key, 'jitter', 'ms', s.from, s.to, 8, 3),
+          ctx.data.series(key, 'latency', 'ms', s.from, s.to, 45, 12),
+          ctx.data.series(key, 'packet_loss', '%', s.from, s.to, 0.4, 0.3),
+        ],
+      },
+    ]);
   },
   'GET /v1/devices/{deviceid}/health-metrics': (ctx) => {
     const d = deviceOf(ctx);
@@ -562,17 +642,22 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const s = traceSpan(ctx, t);
     if (s === undefined) return ok([]);
     const key = `dt|${t.trace_id}`;
-    return ok([ctx.data.series(key, 'pft', 'ms', s.from, s.to, 400, 80, 0), ctx.data.series(key, 'dns', 'ms', s.from, s.to, 20, 5)]);
+    return ok([
+      ctx.data.series(key, 'pft', 'ms', s.from, s.to, 400, 80, 0),
+      ctx.data.series(key, 'dns', 'ms', s.from, s.to, 20, 5),
+    ]);
   },
   [`GET ${DT}/cloudpath-metrics`]: (ctx) => {
     const t = traceOf(ctx);
     const s = traceSpan(ctx, t);
     if (s === undefined) return ok([]);
-    return ok(legs('Application').map(([src, dst], i) => ({
-      leg_src: src,
-      leg_dst: dst,
-      stats: [ctx.data.series(`dt|${t.trace_id}|${i}`, 'latency', 'ms', s.from, s.to, 12 + i * 10, 3)],
-    })));
+    return ok(
+      legs('Application').map(([src, dst], i) => ({
+        leg_src: src,
+        leg_dst: dst,
+        stats: [ctx.data.series(`dt|${t.trace_id}|${i}`, 'latency', 'ms', s.from, s.to, 12 + i * 10, 3)],
+      })),
+    );
   },
   [`GET ${DT}/cloudpath`]: (ctx) => {
     const t = traceOf(ctx);
@@ -594,13 +679,27 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const s = traceSpan(ctx, t);
     if (s === undefined) return ok([]);
     const r = ctx.data.random(`dt-top|${t.trace_id}`);
-    return ok([{
-      timestamp: s.from,
-      top_processes: [
-        { category: 'cpu', processes: [{ name: 'MsMpEng.exe', id: r.int(1000, 9999) }, { name: 'chrome.exe', id: r.int(1000, 9999) }] },
-        { category: 'memory', processes: [{ name: 'Teams.exe', id: r.int(1000, 9999) }, { name: 'chrome.exe', id: r.int(1000, 9999) }] },
-      ],
-    }]);
+    return ok([
+      {
+        timestamp: s.from,
+        top_processes: [
+          {
+            category: 'cpu',
+            processes: [
+              { name: 'MsMpEng.exe', id: r.int(1000, 9999) },
+              { name: 'chrome.exe', id: r.int(1000, 9999) },
+            ],
+          },
+          {
+            category: 'memory',
+            processes: [
+              { name: 'Teams.exe', id: r.int(1000, 9999) },
+              { name: 'chrome.exe', id: r.int(1000, 9999) },
+            ],
+          },
+        ],
+      },
+    ]);
   },
 
   'POST /v1/analysis': (ctx) => {
@@ -616,7 +715,14 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     }
     if (ctx.data.device(deviceId) === undefined) throw notFound(`device ${deviceId}`);
     if (ctx.data.app(appId) === undefined) throw notFound(`application ${appId}`);
-    const analysis = { analysis_id: ctx.data.newAnalysisId(), device_id: deviceId, app_id: appId, t0, t1, createdMs: ctx.nowMs };
+    const analysis = {
+      analysis_id: ctx.data.newAnalysisId(),
+      device_id: deviceId,
+      app_id: appId,
+      t0,
+      t1,
+      createdMs: ctx.nowMs,
+    };
     ctx.data.analyses.set(analysis.analysis_id, analysis);
     return ok({ analysis_id: analysis.analysis_id });
   },
@@ -628,7 +734,12 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
       status: done ? 'completed' : 'in_progress',
       err_msg: '',
       result: done
-        ? { issue: 'High DNS resolution time', confidence: 82, message: `DNS time on device ${a.device_id} rose above its baseline`, times: [a.t0, a.t1] }
+        ? {
+            issue: 'High DNS resolution time',
+            confidence: 82,
+            message: `DNS time on device ${a.device_id} rose above its baseline`,
+            times: [a.t0, a.t1],
+          }
         : null,
     });
   },
@@ -665,9 +776,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const to = intField(body, 'to', details, false);
     if (from !== undefined && to !== undefined) {
       if (from < ctx.nowMs / 1000 - 14 * 86_400) details.push('from: may not be older than 14 days');
-      if (to - from < 15 * 60 || to - from > 48 * 3600) details.push('to - from: must be between 15 minutes and 48 hours');
+      if (to - from < 15 * 60 || to - from > 48 * 3600)
+        details.push('to - from: must be between 15 minutes and 48 hours');
     }
-    if (details.length > 0 || name === undefined || expiry === undefined) throw validationError(details, 'invalid snapshot request');
+    if (details.length > 0 || name === undefined || expiry === undefined)
+      throw validationError(details, 'invalid snapshot request');
     if (userId !== undefined && ctx.data.user(userId) === undefined) throw notFound(`user ${userId}`);
     if (deviceId !== undefined && ctx.data.device(deviceId) === undefined) throw notFound(`device ${deviceId}`);
     return ok(snapshot(ctx, name, expiry));
@@ -675,7 +788,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
 
   // Automation Hub configuration endpoints page by number (`page`, `pageSize`); their body shape was not
   // captured, so these answers are plausible guesses: `{page, pageSize, total, data}`.
-  'GET /v1/config/departments': (ctx) => numbered(ctx, ctx.data.departments.map((d) => deptConfig(ctx, d.id, d.name))),
+  'GET /v1/config/departments': (ctx) =>
+    numbered(
+      ctx,
+      ctx.data.departments.map((d) => deptConfig(ctx, d.id, d.name)),
+    ),
   'GET /v1/config/departments/summary': (ctx) =>
     ok({ total_departments: ctx.data.departments.length, total_users: ctx.data.users.length }),
   'GET /v1/config/departments/{did}': (ctx) => {
@@ -687,9 +804,16 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   'GET /v1/config/departments/{did}/users': (ctx) => {
     const id = numericParam(ctx, 'did');
     if (!ctx.data.departments.some((d) => d.id === id)) throw notFound(`department ${id}`);
-    return numbered(ctx, ctx.data.users.filter((u) => u.departmentId === id).map((u) => ({ id: u.id, name: u.name, email: u.email })));
+    return numbered(
+      ctx,
+      ctx.data.users.filter((u) => u.departmentId === id).map((u) => ({ id: u.id, name: u.name, email: u.email })),
+    );
   },
-  'GET /v1/config/locations': (ctx) => numbered(ctx, ctx.data.locations.map((l) => ({ id: l.id, name: l.name }))),
+  'GET /v1/config/locations': (ctx) =>
+    numbered(
+      ctx,
+      ctx.data.locations.map((l) => ({ id: l.id, name: l.name })),
+    ),
   'GET /v1/config/locations/{lid}': (ctx) => {
     const id = numericParam(ctx, 'lid');
     const loc = ctx.data.locations.find((l) => l.id === id);
@@ -702,7 +826,10 @@ function generic(ctx: RequestContext): HandlerResult {
   const ids = Object.values(ctx.params);
   if (ctx.endpoint.method === 'GET') return ok(ids.length > 0 ? { id: ids[ids.length - 1] } : []);
   if (ctx.endpoint.method === 'DELETE') return ok({ id: ids[ids.length - 1] ?? null, status: 'deleted' });
-  return ok({ id: String(seedToInt(`${ctx.endpoint.template}|${ctx.nowMs}`)), ...(typeof ctx.body === 'object' ? ctx.body : {}) });
+  return ok({
+    id: String(seedToInt(`${ctx.endpoint.template}|${ctx.nowMs}`)),
+    ...(typeof ctx.body === 'object' ? ctx.body : {}),
+  });
 }
 
 // ---------- body builders ----------
@@ -714,7 +841,8 @@ function scoreBucket(s: number): 'poor' | 'okay' | 'good' {
 function appSummary(ctx: RequestContext, id: number, w: TimeWindow) {
   const app = ctx.data.app(id)!;
   // The most impacted region changes at most hourly; the score drifts per 5-minute step (never per second).
-  const user = ctx.data.users[ctx.data.random(`impact|${id}|${Math.floor(w.to / 3600)}`).int(0, ctx.data.users.length - 1)];
+  const user =
+    ctx.data.users[ctx.data.random(`impact|${id}|${Math.floor(w.to / 3600)}`).int(0, ctx.data.users.length - 1)];
   return {
     id: app.id,
     name: app.name,
@@ -773,8 +901,17 @@ function alertBody(ctx: RequestContext, alert: NonNullable<ReturnType<Dataset['a
     alert_status: alert.ongoing ? 'Ongoing' : 'Resolved',
     application: { id: alert.appId, name: ctx.data.app(alert.appId)?.name ?? '' },
     geolocations: [],
-    departments: alert.departmentIds.map((id) => ({ id, name: ctx.data.departments.find((d) => d.id === id)?.name ?? '', num_devices: alert.deviceIds.length })),
-    locations: alert.locationIds.map((id) => ({ id, name: ctx.data.locations.find((l) => l.id === id)?.name ?? '', num_devices: alert.deviceIds.length, groups: [] })),
+    departments: alert.departmentIds.map((id) => ({
+      id,
+      name: ctx.data.departments.find((d) => d.id === id)?.name ?? '',
+      num_devices: alert.deviceIds.length,
+    })),
+    locations: alert.locationIds.map((id) => ({
+      id,
+      name: ctx.data.locations.find((l) => l.id === id)?.name ?? '',
+      num_devices: alert.deviceIds.length,
+      groups: [],
+    })),
     started_on: alert.started_on,
     ended_on: alert.ended_on,
   };
@@ -798,12 +935,17 @@ function probeOf(ctx: RequestContext, appId: number, kind: 'web' | 'cloudpath'):
   const id = numericParam(ctx, 'probeid');
   const app = ctx.data.app(appId)!;
   const probes = kind === 'web' ? app.webProbes : app.cloudpathProbes;
-  if (!probes.some((p) => p.id === id)) throw notFound(`${kind === 'web' ? 'web' : 'Cloud Path'} probe ${id} of application ${appId}`);
+  if (!probes.some((p) => p.id === id))
+    throw notFound(`${kind === 'web' ? 'web' : 'Cloud Path'} probe ${id} of application ${appId}`);
   return id;
 }
 
 function legs(appName: string): Array<[string, string]> {
-  return [['Client', 'Egress'], ['Egress', 'Zscaler'], ['Zscaler', appName]];
+  return [
+    ['Client', 'Egress'],
+    ['Egress', 'Zscaler'],
+    ['Zscaler', appName],
+  ];
 }
 
 /**
@@ -853,12 +995,18 @@ function cloudpath(ctx: RequestContext, key: string, s: TimeWindow, appName: str
 }
 
 function health(ctx: RequestContext, key: string, s: TimeWindow) {
-  const metric = (name: string, unit: string, base: number, spread: number) => ctx.data.series(`${key}|${name}`, name, unit, s.from, s.to, base, spread);
+  const metric = (name: string, unit: string, base: number, spread: number) =>
+    ctx.data.series(`${key}|${name}`, name, unit, s.from, s.to, base, spread);
   return [
     // The Go SDK reads an instance's name from `metric`; the Python SDK reads only `metrics`.
     { category: 'cpu', instances: [{ metric: 'total', metrics: [metric('pct_total', '%', 35, 15)] }] },
     { category: 'memory', instances: [{ metric: 'total', metrics: [metric('pct_used', '%', 62, 8)] }] },
-    { category: 'network', instances: [{ metric: 'wifi', metrics: [metric('wifi_signal', 'dBm', 58, 6), metric('bandwidth', 'Mbps', 180, 40)] }] },
+    {
+      category: 'network',
+      instances: [
+        { metric: 'wifi', metrics: [metric('wifi_signal', 'dBm', 58, 6), metric('bandwidth', 'Mbps', 180, 40)] },
+      ],
+    },
     { category: 'disk', instances: [{ metric: 'C:', metrics: [metric('pct_used', '%', 71, 2)] }] },
   ];
 }
@@ -870,8 +1018,20 @@ function events(ctx: RequestContext, key: string, s: TimeWindow) {
     const r = ctx.data.random(`${key}|${t}`);
     if (!r.chance(0.6)) continue;
     const kind = r.pick([
-      { category: 'Network', name: 'wifi_ssid_change', display_name: 'Wi-Fi network changed', prev: 'CorpNet', curr: 'CorpNet-5G' },
-      { category: 'Zscaler', name: 'zcc_tunnel_change', display_name: 'Tunnel type changed', prev: 'Z-Tunnel 1.0', curr: 'Z-Tunnel 2.0' },
+      {
+        category: 'Network',
+        name: 'wifi_ssid_change',
+        display_name: 'Wi-Fi network changed',
+        prev: 'CorpNet',
+        curr: 'CorpNet-5G',
+      },
+      {
+        category: 'Zscaler',
+        name: 'zcc_tunnel_change',
+        display_name: 'Tunnel type changed',
+        prev: 'Z-Tunnel 1.0',
+        curr: 'Z-Tunnel 2.0',
+      },
       { category: 'Hardware', name: 'battery_low', display_name: 'Battery below 20%', prev: '21', curr: '19' },
       { category: 'Software', name: 'os_update', display_name: 'OS update installed', prev: '', curr: 'KB5041585' },
     ]);
@@ -929,5 +1089,10 @@ function numbered(ctx: RequestContext, items: readonly unknown[]): HandlerResult
   const pageNo = num('page', 1, 1_000_000);
   const pageSize = num('pageSize', 50, 500);
   if (details.length > 0) throw validationError(details);
-  return ok({ page: pageNo, pageSize, total: items.length, data: items.slice((pageNo - 1) * pageSize, pageNo * pageSize) });
+  return ok({
+    page: pageNo,
+    pageSize,
+    total: items.length,
+    data: items.slice((pageNo - 1) * pageSize, pageNo * pageSize),
+  });
 }

@@ -103,8 +103,18 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   const v = new Validator(source);
   const obj = v.object(value, '(root)');
   v.onlyKeys(obj, '(root)', [
-    '$comment', 'name', 'description', 'seed', 'tier', 'rateLimit', 'endpoints', 'outages',
-    'errors', 'latency', 'slowBody', 'resetRate',
+    '$comment',
+    'name',
+    'description',
+    'seed',
+    'tier',
+    'rateLimit',
+    'endpoints',
+    'outages',
+    'errors',
+    'latency',
+    'slowBody',
+    'resetRate',
   ]);
   if (obj.name !== undefined) v.string(obj.name, 'name');
   if (obj.description !== undefined) v.string(obj.description, 'description');
@@ -113,7 +123,8 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   if (obj.rateLimit !== undefined) {
     const rl = v.object(obj.rateLimit, 'rateLimit');
     v.onlyKeys(rl, 'rateLimit', ['enabled', 'perSecond', 'perMinute', 'perHour', 'perDay']);
-    if (rl.enabled !== undefined && typeof rl.enabled !== 'boolean') v.fail('rateLimit.enabled', 'must be true or false');
+    if (rl.enabled !== undefined && typeof rl.enabled !== 'boolean')
+      v.fail('rateLimit.enabled', 'must be true or false');
     for (const k of ['perSecond', 'perMinute', 'perHour', 'perDay']) {
       if (rl[k] !== undefined) v.number(rl[k], `rateLimit.${k}`, { integer: true, min: 1 });
     }
@@ -140,13 +151,15 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
       if (o.status !== undefined) {
         v.number(o.status, `${field}.status`, { integer: true });
         if (!ZDX_CODES.has(o.status as number) || (o.status as number) < 400) {
-          v.fail(`${field}.status`, 'must be a 4xx or 5xx code from ZDX\'s table');
+          v.fail(`${field}.status`, "must be a 4xx or 5xx code from ZDX's table");
         }
       }
       if (o.reset !== undefined && typeof o.reset !== 'boolean') v.fail(`${field}.reset`, 'must be true or false');
       if (o.endpoints !== undefined) {
         if (!Array.isArray(o.endpoints)) v.fail(`${field}.endpoints`, 'must be an array of endpoint selectors');
-        (o.endpoints as unknown[]).forEach((s, j) => v.selector(v.string(s, `${field}.endpoints[${j}]`), `${field}.endpoints[${j}]`));
+        (o.endpoints as unknown[]).forEach((s, j) =>
+          v.selector(v.string(s, `${field}.endpoints[${j}]`), `${field}.endpoints[${j}]`),
+        );
       }
     });
   }
@@ -189,7 +202,8 @@ class Validator {
   selector(selector: string, field: string): void {
     if (selector.startsWith('group:')) {
       const group = selector.slice('group:'.length);
-      if (!GROUPS.has(group)) this.fail(field, `unknown group ${JSON.stringify(group)} (groups: ${[...GROUPS].join(', ')})`);
+      if (!GROUPS.has(group))
+        this.fail(field, `unknown group ${JSON.stringify(group)} (groups: ${[...GROUPS].join(', ')})`);
       return;
     }
     const space = selector.indexOf(' ');
@@ -211,7 +225,7 @@ class Validator {
       let sum = 0;
       for (const [code, rate] of Object.entries(errors)) {
         const field = `${prefix}errors.${code}`;
-        if (!/^\d{3}$/.test(code) || !ZDX_CODES.has(Number(code))) this.fail(field, 'not a status code in ZDX\'s table');
+        if (!/^\d{3}$/.test(code) || !ZDX_CODES.has(Number(code))) this.fail(field, "not a status code in ZDX's table");
         sum += this.number(rate, field, { min: 0, max: 1 });
       }
       if (sum > 1 + 1e-9) this.fail(`${prefix}errors`, `rates add up to ${sum}, more than 1`);

@@ -34,8 +34,13 @@ export function createServer(
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   onRejected: (status: number) => void,
 ): Server {
-  const options = { maxHeaderSize: limits.maxHeaderBytes, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS };
-  const server: Server = tls === undefined ? createHttpServer(options, onRequest) : createHttpsServer({ ...options, ...tls }, onRequest);
+  const options = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+  };
+  const server: Server =
+    tls === undefined ? createHttpServer(options, onRequest) : createHttpsServer({ ...options, ...tls }, onRequest);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   // Without this listener Node answers 431/400/408 with an empty body; ZDX clients expect `{code, message}`.
