@@ -23,9 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../deploy/src/config.ts';
-import { OUTPUTS, renderAll } from '../../deploy/src/render.ts';
-import { ZDX_STATUS_CODES } from '../../src/core/catalog/status.js';
+import { OUTPUTS } from '../../deploy/src/render.ts';
 import { loadScenario, startSimulator, type RunningSimulator } from '../../src/tools/simulator/index.js';
 import {
   eventually,
@@ -37,7 +35,8 @@ import {
   type Labels,
   type Prometheus,
 } from '../support/backends.js';
-import { exited, ROOT, runApp, type AppRun } from '../support/run-app.js';
+import { exited, ROOT, type AppRun } from '../support/run-app.js';
+import { renderFast, startDemoWorkload, writeRuleFiles } from '../support/deploy-pipeline.js';
 
 /** What Alertmanager's webhook integration POSTs (version 4). */
 interface WebhookPayload {
@@ -133,32 +132,13 @@ describe('Prometheus -> Alertmanager -> webhook, under the rate-limit storm', ()
   beforeAll(async () => {
     hook = await startWebhook();
     alertmanager = await startAlertmanager({ config: testConfig(hook.url) });
-    const files = renderAll(
-      resolveConfig(JSON.parse(readFileSync(`${ROOT}deploy/examples/fast.json`, 'utf8'))),
-      ZDX_STATUS_CODES,
-    );
+    const files = renderFast();
     // Rules are loaded once the workload's first scrape is in: evaluated earlier, "no zdx-otel series" would
     // fire (correctly, but it is not what this test is about).
-    const ruleFiles = [OUTPUTS.rules, OUTPUTS.alerts].map((name) => {
-      const file = path.join(scratch, path.basename(name));
-      writeFileSync(file, 'groups: []\n');
-      return file;
-    });
+    const ruleFiles = writeRuleFiles(scratch, files, 'groups: []\n');
     simulator = await startSimulator({ scenario: loadScenario(`${ROOT}scenarios/rate-limit-storm.json`) });
     const port = await freeLoopbackPort();
-    workload = runApp(['--import', 'zdx-otel/register', `${ROOT}dist/esm/tools/demo/workload.js`], {
-      ZDX_DEMO_URL: simulator.url,
-      ZDX_DEMO_KEY_ID: simulator.credentials.keyId,
-      ZDX_DEMO_KEY_SECRET: simulator.credentials.secret,
-      ZDX_DEMO_DURATION_MS: '180000',
-      ZDX_DEMO_RATE: '6',
-      ZDX_OTEL_EXTRA_HOSTS: new URL(simulator.url).host,
-      OTEL_SERVICE_NAME: 'zdx-demo',
-      OTEL_TRACES_EXPORTER: 'none',
-      OTEL_METRICS_EXPORTER: 'prometheus',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
-    });
+    workload = startDemoWorkload(simulator, port, 180_000, 6);
     start = Date.now();
     prometheus = await startPrometheus({
       scrapeTargets: [{ job: 'zdx-demo', targets: [`127.0.0.1:${port}`] }],

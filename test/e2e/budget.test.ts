@@ -6,17 +6,16 @@
  * each alert first goes pending and firing, and when the first 429 shows up in the data: a budget alert must
  * fire before any 429 alert is even pending (and before the first 429 is scraped).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../deploy/src/config.ts';
 import { dashboardExpressions } from '../../deploy/src/lint.ts';
-import { OUTPUTS, renderAll } from '../../deploy/src/render.ts';
-import { ZDX_STATUS_CODES } from '../../src/core/catalog/status.js';
+import { OUTPUTS } from '../../deploy/src/render.ts';
 import { loadScenario, startSimulator, type RunningSimulator } from '../../src/tools/simulator/index.js';
 import { freeLoopbackPort, startPrometheus, type PromAlert, type Prometheus } from '../support/backends.js';
-import { exited, ROOT, runApp, type AppRun } from '../support/run-app.js';
+import { exited, ROOT, type AppRun } from '../support/run-app.js';
+import { renderFast, startDemoWorkload, writeRuleFiles } from '../support/deploy-pipeline.js';
 
 const BUDGET = /^ZdxApiRateLimitBudget(Low|Exhaustion)$/;
 const RATE_LIMITED = /^ZdxApi(Endpoint)?RateLimited$/;
@@ -36,14 +35,9 @@ let first429: number | undefined;
 let t0 = 0;
 
 beforeAll(async () => {
-  const config = resolveConfig(JSON.parse(readFileSync(`${ROOT}deploy/examples/fast.json`, 'utf8')));
-  const files = renderAll(config, ZDX_STATUS_CODES);
+  const files = renderFast();
   dir = mkdtempSync(path.join(tmpdir(), 'zdx-budget-e2e-'));
-  const ruleFiles = [OUTPUTS.rules, OUTPUTS.alerts].map((name) => {
-    const file = path.join(dir, path.basename(name));
-    writeFileSync(file, files.get(name)!);
-    return file;
-  });
+  const ruleFiles = writeRuleFiles(dir, files);
   dashboard = JSON.parse(files.get(OUTPUTS.dashboard)!);
 
   simulator = await startSimulator({ scenario: loadScenario(`${ROOT}scenarios/hour-budget.json`) });
@@ -55,20 +49,8 @@ beforeAll(async () => {
     evaluationInterval: '5s',
   });
   t0 = Date.now();
-  workload = runApp(['--import', 'zdx-otel/register', `${ROOT}dist/esm/tools/demo/workload.js`], {
-    ZDX_DEMO_URL: simulator.url,
-    ZDX_DEMO_KEY_ID: simulator.credentials.keyId,
-    ZDX_DEMO_KEY_SECRET: simulator.credentials.secret,
-    ZDX_DEMO_DURATION_MS: '150000',
-    // 150 per hour at 3 per second: the hour budget is gone after about 50 s.
-    ZDX_DEMO_RATE: '3',
-    ZDX_OTEL_EXTRA_HOSTS: new URL(simulator.url).host,
-    OTEL_SERVICE_NAME: 'zdx-demo',
-    OTEL_TRACES_EXPORTER: 'none',
-    OTEL_METRICS_EXPORTER: 'prometheus',
-    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-    OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
-  });
+  // 150 per hour at 3 per second: the hour budget is gone after about 50 s.
+  workload = startDemoWorkload(simulator, port, 150_000, 3);
 
   // Watch until a 429 alert fires (or give up after two and a half minutes; the assertions then say what is missing).
   const deadline = Date.now() + 150_000;

@@ -4,17 +4,16 @@
  * the generated rules rendered with deploy/examples/fast.json (windows shortened by the generator's options),
  * and the 429 alert must reach `firing`; every dashboard query must return series for the endpoints called.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../deploy/src/config.ts';
 import { dashboardExpressions } from '../../deploy/src/lint.ts';
-import { OUTPUTS, renderAll } from '../../deploy/src/render.ts';
-import { ZDX_STATUS_CODES } from '../../src/core/catalog/status.js';
+import { OUTPUTS } from '../../deploy/src/render.ts';
 import { loadScenario, startSimulator, type RunningSimulator } from '../../src/tools/simulator/index.js';
 import { eventually, freeLoopbackPort, startPrometheus, type Prometheus } from '../support/backends.js';
-import { exited, ROOT, runApp, type AppRun } from '../support/run-app.js';
+import { exited, ROOT, type AppRun } from '../support/run-app.js';
+import { renderFast, startDemoWorkload, writeRuleFiles } from '../support/deploy-pipeline.js';
 
 let dir: string;
 let simulator: RunningSimulator;
@@ -23,31 +22,14 @@ let prometheus: Prometheus;
 let dashboard: Parameters<typeof dashboardExpressions>[0];
 
 beforeAll(async () => {
-  const config = resolveConfig(JSON.parse(readFileSync(`${ROOT}deploy/examples/fast.json`, 'utf8')));
-  const files = renderAll(config, ZDX_STATUS_CODES);
+  const files = renderFast();
   dir = mkdtempSync(path.join(tmpdir(), 'zdx-deploy-e2e-'));
-  const ruleFiles = [OUTPUTS.rules, OUTPUTS.alerts].map((name) => {
-    const file = path.join(dir, path.basename(name));
-    writeFileSync(file, files.get(name)!);
-    return file;
-  });
+  const ruleFiles = writeRuleFiles(dir, files);
   dashboard = JSON.parse(files.get(OUTPUTS.dashboard)!);
 
   simulator = await startSimulator({ scenario: loadScenario(`${ROOT}scenarios/rate-limit-storm.json`) });
   const port = await freeLoopbackPort();
-  workload = runApp(['--import', 'zdx-otel/register', `${ROOT}dist/esm/tools/demo/workload.js`], {
-    ZDX_DEMO_URL: simulator.url,
-    ZDX_DEMO_KEY_ID: simulator.credentials.keyId,
-    ZDX_DEMO_KEY_SECRET: simulator.credentials.secret,
-    ZDX_DEMO_DURATION_MS: '240000',
-    ZDX_DEMO_RATE: '6',
-    ZDX_OTEL_EXTRA_HOSTS: new URL(simulator.url).host,
-    OTEL_SERVICE_NAME: 'zdx-demo',
-    OTEL_TRACES_EXPORTER: 'none',
-    OTEL_METRICS_EXPORTER: 'prometheus',
-    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-    OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
-  });
+  workload = startDemoWorkload(simulator, port, 240_000, 6);
   prometheus = await startPrometheus({
     scrapeTargets: [{ job: 'zdx-demo', targets: [`127.0.0.1:${port}`] }],
     ruleFiles,

@@ -5,17 +5,16 @@
  * and the dashboard's tenant variable lists both and filters by them. (Without tenants nothing changes: the
  * promtool tests without the label and test/e2e/budget.test.ts show that.)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../deploy/src/config.ts';
 import { dashboardExpressions, substituteGrafana } from '../../deploy/src/lint.ts';
-import { OUTPUTS, renderAll } from '../../deploy/src/render.ts';
-import { ZDX_STATUS_CODES } from '../../src/core/catalog/status.js';
+import { OUTPUTS } from '../../deploy/src/render.ts';
 import { loadScenario, startSimulator, type RunningSimulator } from '../../src/tools/simulator/index.js';
 import { eventually, freeLoopbackPort, startPrometheus, type Prometheus } from '../support/backends.js';
 import { APPS, exited, ROOT, runApp, type AppRun } from '../support/run-app.js';
+import { renderFast, writeRuleFiles } from '../support/deploy-pipeline.js';
 
 let dir: string;
 let simulator: RunningSimulator;
@@ -26,16 +25,9 @@ let dashboard: { templating: { list: Array<{ name: string; query?: unknown }> } 
 >[0];
 
 beforeAll(async () => {
-  const files = renderAll(
-    resolveConfig(JSON.parse(readFileSync(`${ROOT}deploy/examples/fast.json`, 'utf8'))),
-    ZDX_STATUS_CODES,
-  );
+  const files = renderFast();
   dir = mkdtempSync(path.join(tmpdir(), 'zdx-tenants-e2e-'));
-  const ruleFiles = [OUTPUTS.rules, OUTPUTS.alerts].map((name) => {
-    const file = path.join(dir, path.basename(name));
-    writeFileSync(file, files.get(name)!);
-    return file;
-  });
+  const ruleFiles = writeRuleFiles(dir, files);
   dashboard = JSON.parse(files.get(OUTPUTS.dashboard)!);
   // 150 requests per hour; both tenants use the simulator's one (unauthenticated) caller budget here.
   simulator = await startSimulator({ scenario: loadScenario(`${ROOT}scenarios/hour-budget.json`), auth: false });
