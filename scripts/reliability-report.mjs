@@ -93,7 +93,7 @@ say(
       ['Node.js', process.version],
       [
         'OpenTelemetry',
-        ['sdk-node', 'sdk-metrics', 'sdk-trace', 'exporter-metrics-otlp-http', 'otlp-exporter-base']
+        ['api', 'sdk-metrics', 'sdk-trace', 'exporter-metrics-otlp-http', 'otlp-exporter-base']
           .map((p) => `${p} ${version(`@opentelemetry/${p}`)}`)
           .join(', '),
       ],
