@@ -116,8 +116,27 @@ function toCount(text: string): number | undefined {
  */
 function parseIntegerHeader(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
+  const digits = plainDigits(raw);
+  if (digits !== undefined) return digits;
   const value = toCount(firstValue(raw));
   return value !== undefined && Number.isInteger(value) ? value : undefined;
+}
+
+/**
+ * The usual value, a bare run of at most 15 digits (`3500`), read without the regular expression and the
+ * substrings: what the general path makes of it exactly (15 digits stay below 2^53, so no rounding), else
+ * undefined for the general path to decide.
+ */
+function plainDigits(raw: string): number | undefined {
+  const length = raw.length;
+  if (length === 0 || length > 15) return undefined;
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+    value = value * 10 + (c - 0x30);
+  }
+  return value;
 }
 
 /** A reset header as whole epoch seconds (see EPOCH_THRESHOLD_SECONDS), else undefined. */
