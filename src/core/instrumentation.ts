@@ -1,7 +1,8 @@
-import { ValueType, type Histogram } from '@opentelemetry/api';
+import { ValueType, type Attributes, type Histogram } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { resolveOptions, type ResolvedOptions } from './config.js';
 import type { RequestRecord } from './internal-types.js';
+import { internalError } from './internal-errors.js';
 import { RequestObserver } from './observer.js';
 import { TemplateRouter } from './route/template.js';
 import { RateLimitBudgets, SeriesCache } from './series.js';
@@ -17,6 +18,9 @@ import { sharedSpanRegistry } from './span-registry.js';
 import type { ZdxOtelOptions } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
+/** Durations held before they are recorded in one go (at most this many, and at every collection). */
+const PENDING_DURATIONS = 64;
+
 /**
  * Counts and times every HTTP attempt to the ZDX API, made with node:http clients (axios, got, ...) or
  * undici / global fetch, from Node's diagnostics channels. It patches no module, so it works the same under
@@ -31,6 +35,8 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   declare private _resolved: ResolvedOptions;
   declare private _series: SeriesCache | undefined;
   declare private _budgets: RateLimitBudgets | undefined;
+  /** Durations not yet recorded, as (seconds, attributes) pairs: see recordEnd. */
+  declare private _pending: Array<number | Attributes> | undefined;
 
   constructor(options: ZdxOtelOptions = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, options);
@@ -47,9 +53,14 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
       ...describe(METRIC_ZDX_API_REQUESTS),
       valueType: ValueType.INT,
     });
-    requests.addCallback((result) =>
-      this._series?.forEach((series) => result.observe(series.count, series.attributes)),
-    );
+    requests.addCallback((result) => {
+      // The SDK runs every observable callback before it collects any synchronous instrument: durations
+      // still waiting are recorded here, so each collection has every duration of the attempts it counts.
+      this.flushDurations();
+      this._series?.forEach((series) => result.observe(series.count, series.attributes));
+    });
+    // A new meter: what was measured so far goes to the histogram it was measured for.
+    this.flushDurations();
     this._duration = this.meter.createHistogram(METRIC_ZDX_API_REQUEST_DURATION, {
       ...describe(METRIC_ZDX_API_REQUEST_DURATION),
       valueType: ValueType.DOUBLE,
@@ -134,7 +145,25 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
       record.counted = true;
       ended.count++;
     }
-    this._duration.record((performance.now() - record.startedAt) / 1000, ended.attributes);
+    // Recorded in batches, not one by one: in the middle of the request path each record (the SDK hashes the
+    // attribute set to find its series) costs about twice what it costs in a tight loop of records.
+    const pending = (this._pending ??= []);
+    pending.push((performance.now() - record.startedAt) / 1000, ended.attributes);
+    if (pending.length >= PENDING_DURATIONS * 2) this.flushDurations();
+  }
+
+  private flushDurations(): void {
+    const pending = this._pending;
+    if (pending === undefined || pending.length === 0) return;
+    const duration = this._duration;
+    try {
+      for (let i = 0; i < pending.length; i += 2) duration.record(pending[i] as number, pending[i + 1] as Attributes);
+    } catch (error) {
+      // Inside a request's end or a collection: a broken metrics pipeline costs data points, nothing else.
+      internalError('duration record', error);
+    } finally {
+      pending.length = 0;
+    }
   }
 }
 

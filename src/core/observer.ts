@@ -2,7 +2,7 @@ import * as diagch from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { ERROR_TYPE_PATTERN, ERROR_TYPE_VALUE_OTHER, HTTP_METHODS } from './contract.js';
-import { isRateLimitHeader, parseRateLimitHeaders } from './ratelimit.js';
+import { parseRateLimitHeaders, rateLimitHeaderOf, rateLimitHeaderOfBytes } from './ratelimit.js';
 import type { TemplateRouter } from './route/template.js';
 import { zdxTenantOf, type TenantBudget } from './tenant.js';
 import { sharedUndiciHandover, type SpanRegistry } from './span-registry.js';
@@ -233,11 +233,11 @@ export class RequestObserver {
     let picked: Record<string, string> | undefined;
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i];
-      // Cheap first-byte test ('r'/'R' or 'x'/'X') so that most headers are never decoded.
+      // Cheap first-byte test ('r'/'R' or 'x'/'X'), then the name's bytes: only matching values are decoded.
       const first = name?.[0];
       if (first !== 0x72 && first !== 0x52 && first !== 0x78 && first !== 0x58) continue;
-      const lower = name!.toString('latin1').toLowerCase();
-      if (isRateLimitHeader(lower)) (picked ??= {})[lower] ??= headers[i + 1]!.toString('latin1');
+      const lower = rateLimitHeaderOfBytes(name!);
+      if (lower !== undefined) (picked ??= {})[lower] ??= headers[i + 1]!.toString('latin1');
     }
     this.respond(record, response.statusCode, picked);
   }
@@ -302,8 +302,8 @@ function pickRawHeaders(raw: readonly string[] | undefined): Record<string, stri
     const name = raw[i]!;
     const first = name.charCodeAt(0);
     if (first !== 0x72 && first !== 0x52 && first !== 0x78 && first !== 0x58) continue;
-    const lower = name.toLowerCase();
-    if (isRateLimitHeader(lower)) (picked ??= {})[lower] ??= raw[i + 1]!;
+    const lower = rateLimitHeaderOf(name);
+    if (lower !== undefined) (picked ??= {})[lower] ??= raw[i + 1]!;
   }
   return picked;
 }

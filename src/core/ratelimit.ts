@@ -36,6 +36,41 @@ export function isRateLimitHeader(lowerName: string): boolean {
   return HEADER_SET.has(lowerName);
 }
 
+// The names by length: a response's header names are matched in place (length first, then the characters,
+// ASCII case folded), so the usual header is rejected without being decoded, lower-cased or hashed. undici
+// hands headers over as Buffers: only the values of the headers that match are ever decoded.
+const NAMES_BY_LENGTH: string[][] = [];
+for (const name of RATE_LIMIT_HEADER_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
+
+/** The lower-case name of the rate-limit header `name` spells in any case, if it is one (latin1 bytes). */
+export function rateLimitHeaderOfBytes(name: Uint8Array): string | undefined {
+  const candidates = NAMES_BY_LENGTH[name.length];
+  if (candidates === undefined) return undefined;
+  next: for (const candidate of candidates) {
+    for (let i = 0; i < name.length; i++) {
+      const c = name[i]!;
+      // Upper-case ASCII letters only: no other latin1 character lower-cases to one of the names' characters.
+      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== candidate.charCodeAt(i)) continue next;
+    }
+    return candidate;
+  }
+  return undefined;
+}
+
+/** The lower-case name of the rate-limit header `name` spells in any case, if it is one. */
+export function rateLimitHeaderOf(name: string): string | undefined {
+  const candidates = NAMES_BY_LENGTH[name.length];
+  if (candidates === undefined) return undefined;
+  next: for (const candidate of candidates) {
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== candidate.charCodeAt(i)) continue next;
+    }
+    return candidate;
+  }
+  return undefined;
+}
+
 /*
  * A reset value is either an epoch (ZDX's documented `RateLimit-Reset`) or a delta in seconds (the IETF draft,
  * and how the Go OneAPI client reads `X-Ratelimit-Reset`). The two ranges cannot overlap in practice:
@@ -81,8 +116,27 @@ function toCount(text: string): number | undefined {
  */
 function parseIntegerHeader(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
+  const digits = plainDigits(raw);
+  if (digits !== undefined) return digits;
   const value = toCount(firstValue(raw));
   return value !== undefined && Number.isInteger(value) ? value : undefined;
+}
+
+/**
+ * The usual value, a bare run of at most 15 digits (`3500`), read without the regular expression and the
+ * substrings: what the general path makes of it exactly (15 digits stay below 2^53, so no rounding), else
+ * undefined for the general path to decide.
+ */
+function plainDigits(raw: string): number | undefined {
+  const length = raw.length;
+  if (length === 0 || length > 15) return undefined;
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+    value = value * 10 + (c - 0x30);
+  }
+  return value;
 }
 
 /** A reset header as whole epoch seconds (see EPOCH_THRESHOLD_SECONDS), else undefined. */

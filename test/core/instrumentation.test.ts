@@ -100,6 +100,7 @@ describe('attribution under concurrency', () => {
     const codes = [200, 404, 429, 503, 201];
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const before = await otel.points('zdx.api.requests');
+    const durationsBefore = await otel.points('zdx.api.request.duration');
     const expected = new Map<string, number>();
     const jobs = Array.from({ length: 100 }, (_, i) => {
       const [template, make] = paths[i % paths.length]!;
@@ -122,10 +123,13 @@ describe('attribution under concurrency', () => {
       expect(span?.attributes['zdx.status_class'], r.marker).toBe(`${String(r.code)[0]}xx`);
     }
     const after = await otel.points('zdx.api.requests');
+    // Durations are recorded in batches (more than one here): every one of them is in the collection too.
+    const durationsAfter = await otel.points('zdx.api.request.duration');
     for (const [key, n] of expected) {
       const [template, code] = key.split(' ');
       const match = { 'url.template': template!, 'http.response.status_code': Number(code) };
       expect(total(after, match) - total(before, match), key).toBe(n);
+      expect(total(durationsAfter, match) - total(durationsBefore, match), key).toBe(n);
     }
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isRateLimitHeader, parseRateLimitHeaders, RATE_LIMIT_HEADER_NAMES } from '../../src/core/ratelimit.js';
+import {
+  isRateLimitHeader,
+  parseRateLimitHeaders,
+  RATE_LIMIT_HEADER_NAMES,
+  rateLimitHeaderOf,
+  rateLimitHeaderOfBytes,
+} from '../../src/core/ratelimit.js';
 
 // 2025-01-02T03:04:05.000Z
 const NOW_MS = Date.UTC(2025, 0, 2, 3, 4, 5);
@@ -54,6 +60,33 @@ describe('header names', () => {
       'retry',
     ]) {
       expect(isRateLimitHeader(name)).toBe(false);
+    }
+  });
+
+  it('rateLimitHeaderOf / rateLimitHeaderOfBytes match those names in any case, as strings and as latin1 bytes', () => {
+    const bytes = (name: string) => Buffer.from(name, 'latin1');
+    for (const name of RATE_LIMIT_HEADER_NAMES) {
+      for (const spelled of [name, name.toUpperCase(), name.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase())]) {
+        expect(rateLimitHeaderOf(spelled)).toBe(name);
+        expect(rateLimitHeaderOfBytes(bytes(spelled))).toBe(name);
+      }
+    }
+    for (const name of [
+      'content-type',
+      'x-ratelimit-reset-second',
+      'x-ratelimit-limit-week',
+      'x-ratelimit-limit-secont',
+      'xratelimit-limit-second',
+      'ratelimit_limit',
+      'ratelimit-limit ',
+      'ratelimit-limi\u00d4',
+      'r\u00c0telimit-limit',
+      'ratelimit\rlimit',
+      'retry-afte',
+      '',
+    ]) {
+      expect(rateLimitHeaderOf(name)).toBeUndefined();
+      expect(rateLimitHeaderOfBytes(bytes(name))).toBeUndefined();
     }
   });
 });
@@ -256,6 +289,13 @@ describe('parseRateLimitHeaders', () => {
     ['9'.repeat(400), undefined],
     [String(Number.MAX_SAFE_INTEGER + 2), undefined],
     [String(Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER],
+    ['0', 0],
+    ['007', 7],
+    ['999999999999999', 999_999_999_999_999],
+    ['9999999999999999', undefined],
+    ['1234567890123456', 1_234_567_890_123_456],
+    ['12a', undefined],
+    ['1 2', undefined],
     [' 12 ', 12],
     ['12, 12', 12],
     ['10, 10;w=1, 1000;w=3600', 10],

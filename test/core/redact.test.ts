@@ -264,3 +264,30 @@ describe('compileRedactor().path', () => {
     expect(r.path('/v1/analysis/00c0ffee00c0ffee00c0ffee')).toBe('/v1/analysis/00c0ffee00c0ffee00c0ffee');
   });
 });
+
+describe('compileRedactor(): one redactor, many calls', () => {
+  it('redacts every input as a fresh redactor would, in any order and repeated (the last path and query are remembered)', () => {
+    const r = compileRedactor();
+    const paths = ['/v1/devices/1/apps/jane.doe', '/v1/devices/2', '/v1/devices/1/apps/jane.doe', '/v1/users/bob', ''];
+    const queries = ['?token=abc&x=1', 'x=1', '?x=1', 'token=abc&x=1#frag', 'email=a@b.c', '?', 'x=1', '#only'];
+    const urls = [
+      'https://api.zdxcloud.net/v1/users/bob?token=abc&x=1',
+      'https://api.zdxcloud.net/v1/devices/2?x=1',
+      'https://api.zdxcloud.net/v1/users/bob?token=abc&x=1',
+      'https://user:pw@api.zdxcloud.net/v1/devices/1/apps/jane.doe?email=a@b.c#f',
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const url of urls) {
+        expect(r.full(url), url).toBe(compileRedactor().full(url));
+        const at = url.indexOf('/', 'https://'.length);
+        const q = url.indexOf('?');
+        expect(r.path(url.slice(at, q)), url).toBe(compileRedactor().path(url.slice(at, q)));
+        expect(r.query(url.slice(q)), url).toBe(compileRedactor().query(url.slice(q)));
+      }
+      for (const path of paths) expect(r.path(path), path).toBe(compileRedactor().path(path));
+      for (const query of queries) expect(r.query(query), query).toBe(compileRedactor().query(query));
+    }
+    expect(r.path('/v1/users/bob')).toBe('/v1/users/REDACTED');
+    expect(r.query('?token=abc&x=1')).toBe('token=REDACTED&x=1');
+  });
+});

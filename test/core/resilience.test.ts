@@ -19,6 +19,7 @@ class Reader extends MetricReader {
 // recording fails inside the application's own HTTP calls and streams, and must not take them down.
 let zdx: TestServer;
 let provider: MeterProvider;
+const reader = new Reader();
 let unregister: () => void;
 const warnings: string[] = [];
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
     DiagLogLevel.WARN,
   );
   provider = new MeterProvider({
-    readers: [new Reader()],
+    readers: [reader],
     views: [
       {
         instrumentName: '*',
@@ -77,6 +78,8 @@ describe('when recording fails inside zdx-otel', () => {
           expect(await call(client, `${zdx.url}/v1/devices/1?status=${status}&ratelimit=1`)).toBe(status);
       }
       await new Promise((r) => setTimeout(r, 50));
+      // Durations are recorded in batches, at the latest when the reader collects.
+      await reader.collect();
     } finally {
       process.off('uncaughtException', onUncaught);
     }

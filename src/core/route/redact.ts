@@ -191,15 +191,35 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     return /[=&;]/.test(key) || looksSensitive(key) ? `${REDACTED}=${REDACTED}` : `${rawKey}=${REDACTED}`;
   };
 
+  // A span carries its path and query twice, inside url.full and as url.path / url.query, and they are
+  // redacted one right after the other: the last input and result of each are remembered (both are pure
+  // functions of their input), so the second redaction is a string comparison.
+  let lastQuery = '';
+  let lastQueryResult = '';
+  let lastPath: string | undefined;
+  let lastPathResult = '';
+
   const query = (input: string): string => {
     let q = input.startsWith('?') ? input.slice(1) : input;
     const hash = q.indexOf('#');
     if (hash >= 0) q = q.slice(0, hash);
     if (q === '') return '';
-    return q
+    if (q === lastQuery) return lastQueryResult;
+    const result = q
       .split(/([&;])/)
       .map((part, i) => (i % 2 === 1 ? part : redactParam(part)))
       .join('');
+    lastQuery = q;
+    lastQueryResult = result;
+    return result;
+  };
+
+  const rememberedPath = (input: string): string => {
+    if (input === lastPath) return lastPathResult;
+    const result = path(input);
+    lastPath = input;
+    lastPathResult = result;
+    return result;
   };
 
   const full = (url: string): string => {
@@ -209,11 +229,11 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     const q = rest.indexOf('?');
     const base = redactUserinfo(q < 0 ? rest : rest.slice(0, q));
     const split = pathStart(base);
-    const redacted = base.slice(0, split) + path(base.slice(split));
+    const redacted = base.slice(0, split) + rememberedPath(base.slice(split));
     return q < 0 ? redacted : `${redacted}?${query(rest.slice(q + 1))}`;
   };
 
-  return { full, query, path };
+  return { full, query, path: rememberedPath };
 }
 
 /**
