@@ -92,7 +92,8 @@ function bareImports(entry) {
     const source = readFileSync(file, 'utf8');
     for (const [, spec] of source.matchAll(/(?<![.\w])(?:from\s*|import\s*\(?\s*)['"]([^'"]+)['"]/g)) {
       if (spec.startsWith('.')) visit(join(dirname(file), spec));
-      else bare.add(spec);
+      // Only what can be a module specifier: the pattern also meets quoted text in strings and comments.
+      else if (/^(node:)?(@[\w.-]+\/)?[\w.-]+(\/[\w./-]*)?$/.test(spec)) bare.add(spec);
     }
   };
   visit(entry);
