@@ -185,12 +185,27 @@ describe('Prometheus -> Alertmanager -> webhook, under the rate-limit storm', ()
     const warning = notified(hook.notifications).find(
       (x) => x.alert.labels.alertname === 'ZdxApiRateLimited' && x.alert.labels.severity === 'warning',
     );
-    expect(warning, 'the warning fires first (for: 0s) and is notified before the critical inhibits it').toBeDefined();
     expect(critical.path).toBe('/page');
-    expect(warning!.path).toBe('/ticket');
+    // The warning (for: 0s) is usually notified before the critical inhibits it. On a loaded machine both can
+    // reach Alertmanager within one group_wait, and then the shipped inhibition rightly keeps the warning back:
+    // either way it must not be lost, so it is notified on /ticket or held back by the critical.
+    if (warning) {
+      expect(warning.path).toBe('/ticket');
+    } else {
+      const held = (await alertmanager.alerts()).find(
+        (a) =>
+          a.labels.alertname === 'ZdxApiRateLimited' &&
+          a.labels.severity === 'warning' &&
+          a.labels.server_address === host,
+      );
+      expect(
+        held?.status.inhibitedBy.length,
+        'the warning is either notified or inhibited by the critical',
+      ).toBeGreaterThan(0);
+    }
 
     const firing = await prometheus.alerts();
-    for (const sent of [critical, warning!]) {
+    for (const sent of warning ? [critical, warning] : [critical]) {
       const inPrometheus = firing.find((a) => key(a.labels) === key(sent.alert.labels));
       expect(inPrometheus, `${key(sent.alert.labels)} not in Prometheus`).toBeDefined();
       expect(sent.alert.labels).toEqual({
