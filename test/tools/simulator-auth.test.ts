@@ -1,24 +1,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { afterEach, describe, expect, test } from 'vitest';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/tools/simulator/index.js';
-
-const T0 = 1_800_000_000_000;
-function manualClock(start = T0) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-}
-
-let sim: RunningSimulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
-
-async function start(options: SimulatorOptions = {}) {
-  // Rate limiting off: these tests are about credentials, not budgets.
-  sim = await startSimulator({ scenario: { rateLimit: { enabled: false } }, ...options });
-  return sim;
-}
+import { describe, expect, test } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../../src/tools/simulator/index.js';
+import { manualClock, start, T0 } from '../support/simulator.js';
 
 function tokenRequest(s: RunningSimulator, body: unknown, contentType = 'application/json') {
   return fetch(`${s.url}/v1/oauth/token`, {

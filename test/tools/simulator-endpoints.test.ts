@@ -1,31 +1,10 @@
-import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { ZDX_ENDPOINTS } from '../../src/core/catalog/endpoints.js';
 import { TokenAuthority } from '../../src/tools/simulator/auth.js';
 import { Dataset } from '../../src/tools/simulator/data.js';
 import { handle } from '../../src/tools/simulator/routes.js';
-import {
-  MAX_ACTIVE_TRACES,
-  startSimulator,
-  type RunningSimulator,
-  type SimulatorOptions,
-} from '../../src/tools/simulator/index.js';
-
-const T0 = 1_800_000_000_000;
-function manualClock(start = T0) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-}
-
-const running: RunningSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()));
-});
-
-async function start(options: SimulatorOptions = {}) {
-  const s = await startSimulator({ scenario: { rateLimit: { enabled: false } }, ...options });
-  running.push(s);
-  return s;
-}
+import { MAX_ACTIVE_TRACES, startSimulator, type RunningSimulator } from '../../src/tools/simulator/index.js';
+import { manualClock, start, T0 } from '../support/simulator.js';
 
 function client(s: RunningSimulator) {
   const headers = { authorization: `Bearer ${s.issueToken()}`, 'content-type': 'application/json' };

@@ -1,25 +1,9 @@
 // What real ZDX clients need from the simulator: the OneAPI (ZIdentity) token flow, the response shapes the
 // official SDKs parse, Retry-After on retryable faults, documented filters, the Go SDK's doubled slash, and data
 // that could be real (hop latencies in order, scores that drift rather than jump, one geo key).
-import { afterEach, describe, expect, test } from 'vitest';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/tools/simulator/index.js';
-
-const T0 = 1_800_000_000_000;
-function manualClock(start = T0) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-}
-
-const running: RunningSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()));
-});
-
-async function start(options: SimulatorOptions = {}) {
-  const s = await startSimulator({ scenario: { rateLimit: { enabled: false } }, ...options });
-  running.push(s);
-  return s;
-}
+import { describe, expect, test } from 'vitest';
+import type { RunningSimulator } from '../../src/tools/simulator/index.js';
+import { manualClock, start } from '../support/simulator.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
