@@ -248,7 +248,8 @@ export class RequestObserver {
     statusCode: number | undefined,
     picked: Record<string, string> | undefined,
   ): void {
-    // A 1xx interim response is not the attempt's status; only the final one counts (once).
+    // Each attempt is counted once: both clients publish only final responses, and a second publish for the
+    // same request (a retried hook, a bug upstream) must not count it twice.
     if (record.counted) return;
     record.statusCode = statusCode;
     record.rateLimit = picked ? parseRateLimitHeaders((name) => picked[name], Date.now()) : undefined;

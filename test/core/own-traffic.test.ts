@@ -7,30 +7,14 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import {
-  AggregationTemporality,
-  MeterProvider,
-  MetricReader,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZdxInstrumentation, ZdxSpanProcessor, zdxViews } from '../../src/index.js';
 import { call } from '../support/clients.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { TestReader } from '../support/otel.js';
 import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
-
-class InMemoryReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 // The issue as reported: ZDX_OTEL_EXTRA_HOSTS=127.0.0.1 with the Collector on 127.0.0.1. Real OTLP/HTTP
 // exporters send metrics and spans to a loopback receiver on a host zdx-otel treats as ZDX.
@@ -38,7 +22,7 @@ let zdx: TestServer;
 let receiver: OtlpReceiver;
 let meterProvider: MeterProvider;
 let tracerProvider: TracerProvider;
-let reader: InMemoryReader;
+let reader: TestReader;
 let unregister: () => void;
 
 beforeAll(async () => {
@@ -47,7 +31,7 @@ beforeAll(async () => {
   const options = { extraHosts: ['127.0.0.1'] };
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  reader = new InMemoryReader();
+  reader = new TestReader();
   meterProvider = new MeterProvider({
     readers: [
       new PeriodicExportingMetricReader({

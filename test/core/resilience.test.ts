@@ -1,42 +1,23 @@
-import { diag, DiagLogLevel, metrics } from '@opentelemetry/api';
+import { diag, metrics } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZdxInstrumentation } from '../../src/index.js';
 import { call, CLIENTS } from '../support/clients.js';
+import { captureDiagWarnings, TestReader } from '../support/otel.js';
 import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
-
-class Reader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 // A metrics pipeline that throws on every record (a broken View processor), under a real SDK: zdx-otel's
 // recording fails inside the application's own HTTP calls and streams, and must not take them down.
 let zdx: TestServer;
 let provider: MeterProvider;
-const reader = new Reader();
+const reader = new TestReader();
 let unregister: () => void;
 const warnings: string[] = [];
 
 beforeAll(async () => {
   zdx = await startZdxLikeServer();
-  diag.setLogger(
-    {
-      error: () => {},
-      info: () => {},
-      debug: () => {},
-      verbose: () => {},
-      warn: (message: string) => {
-        warnings.push(message);
-      },
-    },
-    DiagLogLevel.WARN,
-  );
+  captureDiagWarnings(warnings);
   provider = new MeterProvider({
     readers: [reader],
     views: [

@@ -1,8 +1,9 @@
-import { diag, DiagLogLevel, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { diag, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { sharedSpanRegistry } from '../../src/core/span-registry.js';
 import { ZdxSpanProcessor } from '../../src/index.js';
+import { captureDiagWarnings } from '../support/otel.js';
 
 // Spans made by hand with the attributes the http/undici instrumentations set. No request record exists for
 // them, so this exercises the processor's fallback: everything from the span's own attributes.
@@ -121,18 +122,7 @@ describe('ZdxSpanProcessor from span attributes alone', () => {
 
   it('never throws into span.end(), even when its own state is broken, and says so once through diag', () => {
     const warnings: string[] = [];
-    diag.setLogger(
-      {
-        error: () => {},
-        info: () => {},
-        debug: () => {},
-        verbose: () => {},
-        warn: (message: string) => {
-          warnings.push(message);
-        },
-      },
-      DiagLogLevel.WARN,
-    );
+    captureDiagWarnings(warnings);
     try {
       const { tracer, exporter } = provider();
       // Odd attribute values the pure functions must take as they come.

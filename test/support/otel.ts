@@ -2,7 +2,16 @@
 // the real http and undici instrumentations, and zdx-otel's own pieces, wired the way a user wires them.
 import { createRequire } from 'node:module';
 import { syncBuiltinESMExports } from 'node:module';
-import { context, propagation, trace, metrics, type Attributes, type TextMapPropagator } from '@opentelemetry/api';
+import {
+  context,
+  DiagLogLevel,
+  diag,
+  metrics,
+  propagation,
+  trace,
+  type Attributes,
+  type TextMapPropagator,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -25,7 +34,8 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ZdxInstrumentation, ZdxSpanProcessor, zdxViews, type ZdxOtelOptions } from '../../src/index.js';
 
-class TestReader extends MetricReader {
+/** A metric reader that only collects on demand (cumulative): tests read what the SDK holds. */
+export class TestReader extends MetricReader {
   constructor() {
     super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
   }
@@ -165,4 +175,19 @@ export function total(points: Point[], match: Attributes): number {
   return points
     .filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v))
     .reduce((n, p) => n + p.value, 0);
+}
+
+/** Sends OpenTelemetry's diag warnings into `warnings` (and nothing else anywhere). */
+export function captureDiagWarnings(warnings: string[]): void {
+  const ignore = () => {};
+  diag.setLogger(
+    {
+      error: ignore,
+      info: ignore,
+      debug: ignore,
+      verbose: ignore,
+      warn: (message: string) => void warnings.push(message),
+    },
+    DiagLogLevel.WARN,
+  );
 }
