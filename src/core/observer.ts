@@ -248,8 +248,8 @@ export class RequestObserver {
     statusCode: number | undefined,
     picked: Record<string, string> | undefined,
   ): void {
-    // Each attempt is counted once: both clients publish only final responses, and a second publish for the
-    // same request (a retried hook, a bug upstream) must not count it twice.
+    // Each attempt is counted once, at its first response event: a second publish for the same request must not
+    // count it twice.
     if (record.counted) return;
     record.statusCode = statusCode;
     record.rateLimit = picked ? parseRateLimitHeaders((name) => picked[name], Date.now()) : undefined;
