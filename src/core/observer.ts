@@ -200,9 +200,11 @@ export class RequestObserver {
     if (!record) return;
     // instrumentation-http creates the request inside its client span's context, and `request.created`
     // is published from the constructor: the active span is this request's own, whatever the propagator.
-    const active = trace.getActiveSpan() as (Span & { kind?: unknown }) | undefined;
-    if (active?.isRecording() && active.kind === SpanKind.CLIENT)
-      this.registry.put(active.spanContext().spanId, record);
+    if (this.registry.consumers > 0) {
+      const active = trace.getActiveSpan() as (Span & { kind?: unknown }) | undefined;
+      if (active?.isRecording() && active.kind === SpanKind.CLIENT)
+        this.registry.put(active.spanContext().spanId, record);
+    }
     request.on('close', this.onRequestClose);
   }
 

@@ -71,7 +71,7 @@ export class ZdxSpanProcessor implements SpanProcessor {
       maxUnknownTemplates: resolved.maxUnknownTemplates,
     });
     this.redactor = compileRedactor(resolved.redactedQueryKeys);
-    this.handover.processors++;
+    this.registry.consumers++;
   }
 
   onStart(span: Span): void {
@@ -104,7 +104,7 @@ export class ZdxSpanProcessor implements SpanProcessor {
   shutdown(): Promise<void> {
     if (!this.shutDown) {
       this.shutDown = true;
-      this.handover.processors--;
+      this.registry.consumers--;
     }
     return Promise.resolve();
   }

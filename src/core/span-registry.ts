@@ -13,6 +13,12 @@ import type { RequestRecord } from './internal-types.js';
  */
 export class SpanRegistry {
   private readonly records = new Map<string, RequestRecord>();
+  /**
+   * ZdxSpanProcessors alive in the process (each counts itself in and out). Without one nothing would ever
+   * take a record: tracing on with only ZdxInstrumentation installed must not fill the map to its bound and
+   * then pay an eviction per request.
+   */
+  consumers = 0;
 
   constructor(
     private readonly maxEntries = 10_000,
@@ -20,6 +26,7 @@ export class SpanRegistry {
   ) {}
 
   put(spanId: string, record: RequestRecord): void {
+    if (this.consumers === 0) return;
     this.evict(record.startedAt);
     this.records.set(spanId, record);
   }
@@ -78,8 +85,6 @@ export class UndiciSpanHandover {
   private confirmed = false;
   private closeScheduled = false;
   private subscribers = 0;
-  /** Set by ZdxSpanProcessor: without one in the process there are no spans to pair. */
-  processors = 0;
   private readonly tail = (message: unknown): void => {
     try {
       this.close((message as { request: object }).request);
@@ -99,7 +104,8 @@ export class UndiciSpanHandover {
 
   /** Called by the observer for every undici request, ZDX or not (`record` undefined), at its creation. */
   open(request: object, record: RequestRecord | undefined): void {
-    if (this.processors === 0) return;
+    // Without a ZdxSpanProcessor in the process there are no spans to pair.
+    if (this.registry.consumers === 0) return;
     if (!this.confirmed) {
       const span = this.pending;
       if (span) {

@@ -71,6 +71,8 @@ export interface OtelOptions {
   captureHeaders?: { request?: string[]; response?: string[] };
   /** The global propagator; W3C trace context by default, null for none at all. */
   propagator?: TextMapPropagator | null;
+  /** Whether ZdxSpanProcessor is in the span processor chain (default true). */
+  spanProcessor?: boolean;
   /** Which subscribes to the diagnostics channels first: zdx-otel (default) or the http/undici instrumentations. */
   order?: 'zdx-first' | 'instrumentations-first';
 }
@@ -80,7 +82,10 @@ export function setupOtel(options: OtelOptions = {}): OtelHarness {
   const tracing = options.tracing !== false;
   const tracerProvider = new TracerProvider({
     sampler: options.sampler ?? new AlwaysOnSampler(),
-    spanProcessors: [new ZdxSpanProcessor(options.zdx), new SimpleSpanProcessor({ exporter })],
+    spanProcessors: [
+      ...(options.spanProcessor === false ? [] : [new ZdxSpanProcessor(options.zdx)]),
+      new SimpleSpanProcessor({ exporter }),
+    ],
   });
   const reader = new TestReader();
   const meterProvider = new MeterProvider({ readers: [reader], views: zdxViews(options.zdx) });
