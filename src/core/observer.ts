@@ -2,7 +2,7 @@ import * as diagch from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { ERROR_TYPE_PATTERN, ERROR_TYPE_VALUE_OTHER, HTTP_METHODS } from './contract.js';
-import { parseRateLimitHeaders, rateLimitHeaderOf, rateLimitHeaderOfBytes } from './ratelimit.js';
+import { RateLimitHeaderValues, rateLimitHeaderSlotOf, rateLimitHeaderSlotOfBytes } from './ratelimit.js';
 import type { TemplateRouter } from './route/template.js';
 import { zdxTenantOf, type TenantBudget } from './tenant.js';
 import { sharedUndiciHandover, type SpanRegistry } from './span-registry.js';
@@ -66,6 +66,8 @@ export class RequestObserver {
   private readonly recordKey = Symbol('zdx-otel.request-record');
   private readonly origins = new Map<string, { hostname: string; port: number | undefined } | null>();
   private readonly handover = sharedUndiciHandover();
+  /** The rate-limit header values of the response being read (filled and taken within one handler call). */
+  private readonly rateLimitValues = new RateLimitHeaderValues();
   /** Whether this Node publishes `http.client.request.created` (then `request.start` is not needed). */
   private httpCreatedSeen = false;
   // One listener function for every request (`this` is the request), instead of new closures per request:
@@ -211,9 +213,20 @@ export class RequestObserver {
   private onHttpResponse(request: object, response: HttpIncomingMessage): void {
     const record = this.recordOf(request);
     if (!record) return;
-    // rawHeaders, not headers: Node builds the `headers` object lazily, and most responses carry no rate-limit
-    // header, so reading rawHeaders with a first-byte test usually touches no string at all.
-    this.respond(record, response.statusCode, pickRawHeaders(response.rawHeaders));
+    // rawHeaders, not headers: Node builds the `headers` object lazily; a first-character test rejects most
+    // names without comparing them.
+    const raw = response.rawHeaders;
+    const values = this.rateLimitValues;
+    if (raw) {
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const name = raw[i]!;
+        const first = name.charCodeAt(0);
+        if (first !== 0x72 && first !== 0x52 && first !== 0x78 && first !== 0x58) continue;
+        const slot = rateLimitHeaderSlotOf(name);
+        if (slot !== -1) values.set(slot, raw[i + 1]!);
+      }
+    }
+    this.respond(record, response.statusCode);
     // No listener on the response: the request's close (see onRequestClose) ends it in every case, and the
     // application's own 'error'/'end' semantics stay untouched.
   }
@@ -232,29 +245,27 @@ export class RequestObserver {
     const record = this.recordOf(request);
     if (!record) return;
     const headers = response.headers;
-    let picked: Record<string, string> | undefined;
+    const values = this.rateLimitValues;
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i];
       // Cheap first-byte test ('r'/'R' or 'x'/'X'), then the name's bytes: only matching values are decoded.
       const first = name?.[0];
       if (first !== 0x72 && first !== 0x52 && first !== 0x78 && first !== 0x58) continue;
-      const lower = rateLimitHeaderOfBytes(name!);
-      if (lower !== undefined) (picked ??= {})[lower] ??= headers[i + 1]!.toString('latin1');
+      const slot = rateLimitHeaderSlotOfBytes(name!);
+      if (slot !== -1 && values.wants(slot)) values.set(slot, headers[i + 1]!.toString('latin1'));
     }
-    this.respond(record, response.statusCode, picked);
+    this.respond(record, response.statusCode);
   }
 
-  /** `picked`: the response's rate-limit headers by lower-case name, undefined when it has none (the usual case). */
-  private respond(
-    record: RequestRecord,
-    statusCode: number | undefined,
-    picked: Record<string, string> | undefined,
-  ): void {
+  /** Call right after the response's rate-limit headers went into `rateLimitValues` (none is the usual case). */
+  private respond(record: RequestRecord, statusCode: number | undefined): void {
+    // Taken in every case, so the values never outlive this response.
+    const rateLimit = this.rateLimitValues.take();
     // Each attempt is counted once, at its first response event: a second publish for the same request must not
     // count it twice.
     if (record.counted) return;
     record.statusCode = statusCode;
-    record.rateLimit = picked ? parseRateLimitHeaders((name) => picked[name], Date.now()) : undefined;
+    record.rateLimit = rateLimit;
     record.counted = true;
     this.sink.onResponse(record);
   }
@@ -295,20 +306,6 @@ export class RequestObserver {
     }
     return parsed;
   }
-}
-
-/** The rate-limit headers among node:http's raw `[name, value, ...]` list (first value of each), if any. */
-function pickRawHeaders(raw: readonly string[] | undefined): Record<string, string> | undefined {
-  if (!raw) return undefined;
-  let picked: Record<string, string> | undefined;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!;
-    const first = name.charCodeAt(0);
-    if (first !== 0x72 && first !== 0x52 && first !== 0x78 && first !== 0x58) continue;
-    const lower = rateLimitHeaderOf(name);
-    if (lower !== undefined) (picked ??= {})[lower] ??= raw[i + 1]!;
-  }
-  return picked;
 }
 
 function parseOrigin(origin: string): { hostname: string; port: number | undefined } | null {

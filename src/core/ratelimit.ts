@@ -10,13 +10,6 @@ import type { ZdxRateLimitFacts, ZdxRateLimitWindow } from './types.js';
 
 const WINDOWS: readonly ZdxRateLimitWindow[] = ['second', 'minute', 'hour', 'day'];
 
-// Names built once, so reading a response without these headers allocates nothing.
-const WINDOW_HEADERS = WINDOWS.map((window) => ({
-  window,
-  limitName: `x-ratelimit-limit-${window}`,
-  remainingName: `x-ratelimit-remaining-${window}`,
-}));
-
 /** The lower-case names of every header `parseRateLimitHeaders` reads. */
 export const RATE_LIMIT_HEADER_NAMES: readonly string[] = Object.freeze([
   'ratelimit-limit',
@@ -26,7 +19,8 @@ export const RATE_LIMIT_HEADER_NAMES: readonly string[] = Object.freeze([
   'x-ratelimit-remaining',
   'x-ratelimit-reset',
   'retry-after',
-  ...WINDOW_HEADERS.flatMap((w) => [w.limitName, w.remainingName]),
+  // From SLOT_WINDOWS on: limit and remaining of each window, in WINDOWS order.
+  ...WINDOWS.flatMap((window) => [`x-ratelimit-limit-${window}`, `x-ratelimit-remaining-${window}`]),
 ]);
 
 const HEADER_SET: ReadonlySet<string> = new Set(RATE_LIMIT_HEADER_NAMES);
@@ -36,39 +30,99 @@ export function isRateLimitHeader(lowerName: string): boolean {
   return HEADER_SET.has(lowerName);
 }
 
-// The names by length: a response's header names are matched in place (length first, then the characters,
-// ASCII case folded), so the usual header is rejected without being decoded, lower-cased or hashed. undici
-// hands headers over as Buffers: only the values of the headers that match are ever decoded.
-const NAMES_BY_LENGTH: string[][] = [];
-for (const name of RATE_LIMIT_HEADER_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
+// Header slots: a header's index in RATE_LIMIT_HEADER_NAMES. A response's values are collected into an array
+// by slot (see `RateLimitHeaderValues`), so reading them needs no object keyed by name and no lookup closure.
+const SLOT_LIMIT = 0;
+const SLOT_REMAINING = 1;
+const SLOT_RESET = 2;
+const SLOT_X_LIMIT = 3;
+const SLOT_X_REMAINING = 4;
+const SLOT_X_RESET = 5;
+const SLOT_RETRY_AFTER = 6;
+const SLOT_WINDOWS = 7;
+const SLOT_COUNT = RATE_LIMIT_HEADER_NAMES.length;
 
-/** The lower-case name of the rate-limit header `name` spells in any case, if it is one (latin1 bytes). */
-export function rateLimitHeaderOfBytes(name: Uint8Array): string | undefined {
-  const candidates = NAMES_BY_LENGTH[name.length];
-  if (candidates === undefined) return undefined;
-  next: for (const candidate of candidates) {
+// The slots by name length: a response's header names are matched in place (length first, then the
+// characters, ASCII case folded), so the usual header is rejected without being decoded, lower-cased or hashed.
+// undici hands headers over as Buffers: only the values of the headers that match are ever decoded.
+const SLOTS_BY_LENGTH: number[][] = [];
+RATE_LIMIT_HEADER_NAMES.forEach((name, slot) => {
+  (SLOTS_BY_LENGTH[name.length] ??= []).push(slot);
+});
+
+/** The slot of the rate-limit header `name` spells in any case (latin1 bytes), or -1. */
+export function rateLimitHeaderSlotOfBytes(name: Uint8Array): number {
+  const candidates = SLOTS_BY_LENGTH[name.length];
+  if (candidates === undefined) return -1;
+  next: for (const slot of candidates) {
+    const candidate = RATE_LIMIT_HEADER_NAMES[slot]!;
     for (let i = 0; i < name.length; i++) {
       const c = name[i]!;
       // Upper-case ASCII letters only: no other latin1 character lower-cases to one of the names' characters.
       if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== candidate.charCodeAt(i)) continue next;
     }
-    return candidate;
+    return slot;
   }
-  return undefined;
+  return -1;
 }
 
-/** The lower-case name of the rate-limit header `name` spells in any case, if it is one. */
-export function rateLimitHeaderOf(name: string): string | undefined {
-  const candidates = NAMES_BY_LENGTH[name.length];
-  if (candidates === undefined) return undefined;
-  next: for (const candidate of candidates) {
+/** The slot of the rate-limit header `name` spells in any case, or -1. */
+export function rateLimitHeaderSlotOf(name: string): number {
+  const candidates = SLOTS_BY_LENGTH[name.length];
+  if (candidates === undefined) return -1;
+  next: for (const slot of candidates) {
+    const candidate = RATE_LIMIT_HEADER_NAMES[slot]!;
     for (let i = 0; i < name.length; i++) {
       const c = name.charCodeAt(i);
       if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== candidate.charCodeAt(i)) continue next;
     }
-    return candidate;
+    return slot;
   }
-  return undefined;
+  return -1;
+}
+
+/** The lower-case name of the rate-limit header `name` spells in any case (latin1 bytes), if it is one. */
+export function rateLimitHeaderOfBytes(name: Uint8Array): string | undefined {
+  return RATE_LIMIT_HEADER_NAMES[rateLimitHeaderSlotOfBytes(name)];
+}
+
+/** The lower-case name of the rate-limit header `name` spells in any case, if it is one. */
+export function rateLimitHeaderOf(name: string): string | undefined {
+  return RATE_LIMIT_HEADER_NAMES[rateLimitHeaderSlotOf(name)];
+}
+
+/**
+ * One response's rate-limit header values by slot, filled while its headers are scanned and read at once.
+ * Reused from response to response (reading is synchronous), so a response costs no allocation here.
+ */
+export class RateLimitHeaderValues {
+  private readonly values: Array<string | undefined> = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
+  private filled = false;
+
+  /** Keeps the first value of a header, as node:http's `headers` object does for these names. */
+  set(slot: number, value: string): void {
+    if (this.values[slot] === undefined) {
+      this.values[slot] = value;
+      this.filled = true;
+    }
+  }
+
+  /** Whether `set` would keep a value for `slot` (the caller can skip decoding one that would be ignored). */
+  wants(slot: number): boolean {
+    return this.values[slot] === undefined;
+  }
+
+  /** The facts of the values set since the last call (undefined if none), read now; empty afterwards. */
+  take(): ZdxRateLimitFacts | undefined {
+    if (!this.filled) return undefined;
+    try {
+      return parseSlots(this.values, Date.now());
+    } finally {
+      // Whatever happens, one response's values never reach the next one.
+      this.values.fill(undefined);
+      this.filled = false;
+    }
+  }
 }
 
 /*
@@ -211,31 +265,36 @@ export function parseRateLimitHeaders(
   get: (lowerCaseName: string) => string | undefined,
   nowMs: number,
 ): ZdxRateLimitFacts | undefined {
+  return parseSlots(RATE_LIMIT_HEADER_NAMES.map(get), nowMs);
+}
+
+/** `parseRateLimitHeaders` over header values by slot. */
+function parseSlots(values: readonly (string | undefined)[], nowMs: number): ZdxRateLimitFacts | undefined {
   let facts: ZdxRateLimitFacts | undefined;
 
-  const limit = parseIntegerHeader(get('ratelimit-limit') ?? get('x-ratelimit-limit'));
+  const limit = parseIntegerHeader(values[SLOT_LIMIT] ?? values[SLOT_X_LIMIT]);
   if (limit !== undefined) (facts ??= {}).limit = limit;
 
-  const remaining = parseIntegerHeader(get('ratelimit-remaining') ?? get('x-ratelimit-remaining'));
+  const remaining = parseIntegerHeader(values[SLOT_REMAINING] ?? values[SLOT_X_REMAINING]);
   if (remaining !== undefined) (facts ??= {}).remaining = remaining;
 
-  const reset = parseReset(get('ratelimit-reset') ?? get('x-ratelimit-reset'), nowMs);
+  const reset = parseReset(values[SLOT_RESET] ?? values[SLOT_X_RESET], nowMs);
   if (reset !== undefined) (facts ??= {}).resetEpochSeconds = reset;
 
-  const retryAfterRaw = get('retry-after');
+  const retryAfterRaw = values[SLOT_RETRY_AFTER];
   if (retryAfterRaw !== undefined) {
     const retryAfter = parseRetryAfter(retryAfterRaw, nowMs);
     if (retryAfter !== undefined) (facts ??= {}).retryAfterSeconds = retryAfter;
   }
 
-  for (const { window, limitName, remainingName } of WINDOW_HEADERS) {
-    const windowLimit = parseIntegerHeader(get(limitName));
-    const windowRemaining = parseIntegerHeader(get(remainingName));
+  for (let w = 0; w < WINDOWS.length; w++) {
+    const windowLimit = parseIntegerHeader(values[SLOT_WINDOWS + 2 * w]);
+    const windowRemaining = parseIntegerHeader(values[SLOT_WINDOWS + 2 * w + 1]);
     if (windowLimit === undefined && windowRemaining === undefined) continue;
     const entry: { limit?: number; remaining?: number } = {};
     if (windowLimit !== undefined) entry.limit = windowLimit;
     if (windowRemaining !== undefined) entry.remaining = windowRemaining;
-    ((facts ??= {}).windows ??= {})[window] = entry;
+    ((facts ??= {}).windows ??= {})[WINDOWS[w]!] = entry;
   }
 
   return facts;

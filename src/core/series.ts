@@ -129,7 +129,7 @@ export class SeriesCache {
   }
 }
 
-/** The windows of the rate-limit gauges: the unsuffixed headers (`window`) and the per-window families. */
+/** The windows of the rate-limit gauges: the unsuffixed headers (`window`) first, then the per-window families. */
 const WINDOWS: readonly (ZdxRateLimitWindow | 'window')[] = ['window', 'second', 'minute', 'hour', 'day'];
 
 interface WindowValues {
@@ -144,55 +144,78 @@ interface WindowValues {
  * Bounded like the request series: past the limit, new (server, tenant) pairs are not tracked.
  */
 export class RateLimitBudgets {
-  private readonly slots = new Map<string, Map<string, WindowValues>>();
+  /** Per (server, tenant): the values of each window, in WINDOWS order. */
+  private readonly slots = new Map<string, Array<WindowValues | undefined>>();
   private series = 0;
+  // Responses come from one server and tenant in runs: the last pair's slots are kept at hand.
+  private lastServer: string | undefined;
+  private lastTenant: string | undefined;
+  private lastSlots: Array<WindowValues | undefined> | undefined;
 
   constructor(private readonly limit: number) {}
 
   update(record: RequestRecord): void {
     const facts = record.rateLimit;
     if (!facts) return;
+    const slots = this.slotsOf(record);
+    if (!slots) return;
     if (facts.limit !== undefined || facts.remaining !== undefined) {
-      this.set(record, 'window', facts.limit, facts.remaining);
+      this.set(slots, 0, record, facts.limit, facts.remaining);
     }
     const windows = facts.windows;
     if (!windows) return;
-    for (const window in windows) {
-      const values = windows[window as ZdxRateLimitWindow];
+    for (let i = 1; i < WINDOWS.length; i++) {
+      const values = windows[WINDOWS[i] as ZdxRateLimitWindow];
       if (values && (values.limit !== undefined || values.remaining !== undefined)) {
-        this.set(record, window, values.limit, values.remaining);
+        this.set(slots, i, record, values.limit, values.remaining);
       }
     }
   }
 
   /** Calls `observe` for every value known, at collection time. */
   forEach(observe: (kind: 'limit' | 'remaining', value: number, attributes: Attributes) => void): void {
-    for (const windows of this.slots.values()) {
-      for (const values of windows.values()) {
-        if (values.remaining !== undefined) observe('remaining', values.remaining, values.attributes);
-        if (values.limit !== undefined) observe('limit', values.limit, values.attributes);
+    for (const slots of this.slots.values()) {
+      for (const values of slots) {
+        if (values?.remaining !== undefined) observe('remaining', values.remaining, values.attributes);
+        if (values?.limit !== undefined) observe('limit', values.limit, values.attributes);
       }
     }
   }
 
-  private set(record: RequestRecord, window: string, limit: number | undefined, remaining: number | undefined): void {
-    const key = record.tenant === undefined ? record.serverAddress : `${record.serverAddress} ${record.tenant}`;
-    let windows = this.slots.get(key);
-    if (windows === undefined) {
-      if (this.series + WINDOWS.length > this.limit) return;
-      this.series += WINDOWS.length;
-      windows = new Map();
-      this.slots.set(key, windows);
+  private slotsOf(record: RequestRecord): Array<WindowValues | undefined> | undefined {
+    if (this.lastSlots && record.serverAddress === this.lastServer && record.tenant === this.lastTenant) {
+      return this.lastSlots;
     }
-    let values = windows.get(window);
+    const key = record.tenant === undefined ? record.serverAddress : `${record.serverAddress} ${record.tenant}`;
+    let slots = this.slots.get(key);
+    if (slots === undefined) {
+      if (this.series + WINDOWS.length > this.limit) return undefined;
+      this.series += WINDOWS.length;
+      slots = new Array<WindowValues | undefined>(WINDOWS.length).fill(undefined);
+      this.slots.set(key, slots);
+    }
+    this.lastServer = record.serverAddress;
+    this.lastTenant = record.tenant;
+    this.lastSlots = slots;
+    return slots;
+  }
+
+  private set(
+    slots: Array<WindowValues | undefined>,
+    index: number,
+    record: RequestRecord,
+    limit: number | undefined,
+    remaining: number | undefined,
+  ): void {
+    let values = slots[index];
     if (values === undefined) {
       const attributes: Attributes = {
         [ATTR_SERVER_ADDRESS]: record.serverAddress,
-        [ATTR_ZDX_RATE_LIMIT_WINDOW]: window,
+        [ATTR_ZDX_RATE_LIMIT_WINDOW]: WINDOWS[index]!,
       };
       if (record.tenant !== undefined) attributes[ATTR_ZDX_TENANT] = record.tenant;
       values = { attributes: Object.freeze(attributes), limit: undefined, remaining: undefined };
-      windows.set(window, values);
+      slots[index] = values;
     }
     // Each header family reports its own numbers; a value not in this response keeps its last report.
     if (limit !== undefined) values.limit = limit;

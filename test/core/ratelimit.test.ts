@@ -3,8 +3,10 @@ import {
   isRateLimitHeader,
   parseRateLimitHeaders,
   RATE_LIMIT_HEADER_NAMES,
+  RateLimitHeaderValues,
   rateLimitHeaderOf,
   rateLimitHeaderOfBytes,
+  rateLimitHeaderSlotOf,
 } from '../../src/core/ratelimit.js';
 
 // 2025-01-02T03:04:05.000Z
@@ -87,6 +89,39 @@ describe('header names', () => {
     ]) {
       expect(rateLimitHeaderOf(name)).toBeUndefined();
       expect(rateLimitHeaderOfBytes(bytes(name))).toBeUndefined();
+    }
+  });
+});
+
+describe('RateLimitHeaderValues (one response at a time, reused)', () => {
+  const slot = (name: string) => rateLimitHeaderSlotOf(name);
+
+  it('keeps the first value of a header, and a taken response leaves nothing for the next one', () => {
+    const values = new RateLimitHeaderValues();
+    expect(values.take()).toBeUndefined();
+    values.set(slot('RateLimit-Remaining'), '7');
+    expect(values.wants(slot('ratelimit-remaining'))).toBe(false);
+    values.set(slot('ratelimit-remaining'), '99');
+    values.set(slot('X-RateLimit-Limit-Second'), '5');
+    expect(values.take()).toEqual({ remaining: 7, windows: { second: { limit: 5 } } });
+    // The next response without rate-limit headers: nothing carried over.
+    expect(values.wants(slot('ratelimit-remaining'))).toBe(true);
+    expect(values.take()).toBeUndefined();
+    values.set(slot('ratelimit-limit'), '10');
+    expect(values.take()).toEqual({ limit: 10 });
+  });
+
+  it('reads what parseRateLimitHeaders reads, for every header', () => {
+    const nowS = Math.ceil(Date.now() / 1000);
+    for (const [index, name] of RATE_LIMIT_HEADER_NAMES.entries()) {
+      expect(slot(name.toUpperCase())).toBe(index);
+      const values = new RateLimitHeaderValues();
+      values.set(index, '3');
+      const facts = values.take();
+      const expected = parseRateLimitHeaders((n) => (n === name ? '3' : undefined), Date.now());
+      // Resets and Retry-After depend on the clock: compare those within a second.
+      if (name.endsWith('reset')) expect(facts?.resetEpochSeconds).toBeGreaterThanOrEqual(nowS + 3);
+      else expect(facts).toEqual(expected);
     }
   });
 });
