@@ -227,8 +227,10 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     const hash = rest.indexOf('#');
     if (hash >= 0) rest = rest.slice(0, hash);
     const q = rest.indexOf('?');
-    const base = redactUserinfo(q < 0 ? rest : rest.slice(0, q));
-    const split = pathStart(base);
+    const unredacted = q < 0 ? rest : rest.slice(0, q);
+    const authority = authorityStart(unredacted);
+    const base = redactUserinfo(unredacted, authority);
+    const split = pathStart(base, authority);
     const redacted = base.slice(0, split) + rememberedPath(base.slice(split));
     return q < 0 ? redacted : `${redacted}?${query(rest.slice(q + 1))}`;
   };
@@ -242,15 +244,30 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
  * only when it is a known API word or an id.
  */
 function path(input: string): string {
-  const segments = input.split('/');
-  let changed = false;
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
-    if (segment === '' || keepSegment(segment)) continue;
-    segments[i] = REDACTED;
-    changed = true;
+  // Segment by segment in place: only a segment that is not all digits is cut out to be looked up, and the
+  // result is built only once a segment is redacted (most paths come back as they went in).
+  let out: string | undefined;
+  let copied = 0;
+  for (let start = 0; start <= input.length; ) {
+    let end = input.indexOf('/', start);
+    if (end === -1) end = input.length;
+    if (end > start && !digitsAt(input, start, end) && !keepSegment(input.slice(start, end))) {
+      out = `${out ?? ''}${input.slice(copied, start)}${REDACTED}`;
+      copied = end;
+    }
+    start = end + 1;
   }
-  return changed ? segments.join('/') : input;
+  return out === undefined ? input : out + input.slice(copied);
+}
+
+/** Whether `input[start, end)` is a non-empty run of ASCII digits. */
+function digitsAt(input: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
+    const c = input.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 function keepSegment(raw: string): boolean {
@@ -260,20 +277,22 @@ function keepSegment(raw: string): boolean {
 }
 
 function isDigits(segment: string): boolean {
-  if (segment.length === 0) return false;
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
-  }
-  return true;
+  return digitsAt(segment, 0, segment.length);
 }
 
-/** Index of the path in `[scheme:]//authority/path` or `authority/path`; 0 for a bare `/path`. */
-function pathStart(base: string): number {
+/** Where the authority starts: after `scheme://`, after a leading `//`, else at 0 (no authority, or no scheme). */
+function authorityStart(base: string): number {
   const scheme = SCHEME.exec(base);
-  if (scheme === null && base.startsWith('/') && !base.startsWith('//')) return 0;
-  const start = scheme !== null ? scheme[0].length : base.startsWith('//') ? 2 : 0;
-  const slash = base.indexOf('/', start);
+  return scheme !== null ? scheme[0].length : base.startsWith('//') ? 2 : 0;
+}
+
+/**
+ * Index of the path in `[scheme:]//authority/path` or `authority/path`; 0 for a bare `/path`. `authority` is
+ * `authorityStart(base)`.
+ */
+function pathStart(base: string, authority: number): number {
+  if (authority === 0 && base.startsWith('/')) return 0;
+  const slash = base.indexOf('/', authority);
   return slash < 0 ? base.length : slash;
 }
 
@@ -320,9 +339,7 @@ function decodeOnce(raw: string): string {
  * The authority runs from after `scheme://` (or the start, when there is no scheme) to the first `/` or `\`;
  * everything up to its last `@` is userinfo.
  */
-function redactUserinfo(base: string): string {
-  const scheme = SCHEME.exec(base);
-  const start = scheme !== null ? scheme[0].length : base.startsWith('//') ? 2 : 0;
+function redactUserinfo(base: string, start: number): string {
   let end = base.length;
   for (let i = start; i < base.length; i++) {
     const c = base.charCodeAt(i);
