@@ -120,6 +120,10 @@ export class ZdxSpanProcessor implements SpanProcessor {
 
     const method = record?.method ?? stringAttribute(attributes[ATTR_HTTP_REQUEST_METHOD]) ?? '_OTHER';
     const statusCode = record?.statusCode ?? numberAttribute(attributes[ATTR_HTTP_RESPONSE_STATUS_CODE]);
+    // Redaction reads (and scans) the attributes first, while the object still has only the instrumentation's
+    // own: the dozen added below take it past V8's limit for fast properties, after which every read and the
+    // scan for captured headers cost several times more.
+    this.redact(span, attributes);
 
     span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${template}`);
     span.setAttribute(ATTR_URL_TEMPLATE, template);
@@ -136,7 +140,6 @@ export class ZdxSpanProcessor implements SpanProcessor {
     }
     if (record?.tenant !== undefined) span.setAttribute(ATTR_ZDX_TENANT, record.tenant);
     if (record?.rateLimit) setRateLimitAttributes(span, record.rateLimit);
-    this.redact(span, attributes);
   }
 
   private statusAttributes(statusCode: number | undefined): StatusAttributes {
