@@ -252,7 +252,7 @@ export class RequestObserver {
       const first = name?.[0];
       if (first !== 0x72 && first !== 0x52 && first !== 0x78 && first !== 0x58) continue;
       const slot = rateLimitHeaderSlotOfBytes(name!);
-      if (slot !== -1 && values.wants(slot)) values.set(slot, headers[i + 1]!.toString('latin1'));
+      if (slot !== -1) values.setBytes(slot, headers[i + 1]!);
     }
     this.respond(record, response.statusCode);
   }

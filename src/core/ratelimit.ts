@@ -42,6 +42,9 @@ const SLOT_RETRY_AFTER = 6;
 const SLOT_WINDOWS = 7;
 const SLOT_COUNT = RATE_LIMIT_HEADER_NAMES.length;
 
+/** A header's value as received, or (from bytes that are plain digits) already as its number. */
+type HeaderValue = string | number | undefined;
+
 // The slots by name length: a response's header names are matched in place (length first, then the
 // characters, ASCII case folded), so the usual header is rejected without being decoded, lower-cased or hashed.
 // undici hands headers over as Buffers: only the values of the headers that match are ever decoded.
@@ -96,7 +99,8 @@ export function rateLimitHeaderOf(name: string): string | undefined {
  * Reused from response to response (reading is synchronous), so a response costs no allocation here.
  */
 export class RateLimitHeaderValues {
-  private readonly values: Array<string | undefined> = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
+  // A value is a string, or the number itself when it came as bytes that are plain digits (see setBytes).
+  private readonly values: Array<HeaderValue> = new Array<HeaderValue>(SLOT_COUNT).fill(undefined);
   private filled = false;
 
   /** Keeps the first value of a header, as node:http's `headers` object does for these names. */
@@ -107,9 +111,16 @@ export class RateLimitHeaderValues {
     }
   }
 
-  /** Whether `set` would keep a value for `slot` (the caller can skip decoding one that would be ignored). */
-  wants(slot: number): boolean {
-    return this.values[slot] === undefined;
+  /**
+   * `set` for a value as latin1 bytes (undici hands headers over as Buffers). The usual count (`3500`) is
+   * read from the bytes as the number it is, without making a string first; anything else is decoded.
+   */
+  setBytes(slot: number, value: Buffer): void {
+    if (this.values[slot] !== undefined) return;
+    // Retry-After is not a count (it may be a date): always text.
+    const count = slot === SLOT_RETRY_AFTER ? undefined : plainDigitBytes(value);
+    this.values[slot] = count ?? value.toString('latin1');
+    this.filled = true;
   }
 
   /** The facts of the values set since the last call (undefined if none), read now; empty afterwards. */
@@ -168,8 +179,8 @@ function toCount(text: string): number | undefined {
  * NaN or a value beyond 2^53 - 1 is dropped rather than rounded: such a header is not what it claims to be.
  * `3.0` is the integer 3 and is kept.
  */
-function parseIntegerHeader(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
+function parseIntegerHeader(raw: HeaderValue): number | undefined {
+  if (raw === undefined || typeof raw === 'number') return raw;
   const digits = plainDigits(raw);
   if (digits !== undefined) return digits;
   const value = toCount(firstValue(raw));
@@ -193,8 +204,21 @@ function plainDigits(raw: string): number | undefined {
   return value;
 }
 
+/** `plainDigits` over latin1 bytes: the number for 1 to 15 ASCII digits, else undefined. */
+function plainDigitBytes(raw: Uint8Array): number | undefined {
+  const length = raw.length;
+  if (length === 0 || length > 15) return undefined;
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const c = raw[i]!;
+    if (c < 0x30 || c > 0x39) return undefined;
+    value = value * 10 + (c - 0x30);
+  }
+  return value;
+}
+
 /** A reset header as whole epoch seconds (see EPOCH_THRESHOLD_SECONDS), else undefined. */
-function parseReset(raw: string | undefined, nowMs: number): number | undefined {
+function parseReset(raw: HeaderValue, nowMs: number): number | undefined {
   const reset = parseIntegerHeader(raw);
   if (reset === undefined || reset >= EPOCH_LIMIT_SECONDS) return undefined;
   if (reset >= EPOCH_THRESHOLD_SECONDS) return reset;
@@ -269,7 +293,7 @@ export function parseRateLimitHeaders(
 }
 
 /** `parseRateLimitHeaders` over header values by slot. */
-function parseSlots(values: readonly (string | undefined)[], nowMs: number): ZdxRateLimitFacts | undefined {
+function parseSlots(values: readonly HeaderValue[], nowMs: number): ZdxRateLimitFacts | undefined {
   let facts: ZdxRateLimitFacts | undefined;
 
   const limit = parseIntegerHeader(values[SLOT_LIMIT] ?? values[SLOT_X_LIMIT]);
@@ -281,8 +305,9 @@ function parseSlots(values: readonly (string | undefined)[], nowMs: number): Zdx
   const reset = parseReset(values[SLOT_RESET] ?? values[SLOT_X_RESET], nowMs);
   if (reset !== undefined) (facts ??= {}).resetEpochSeconds = reset;
 
+  // Always text (see setBytes).
   const retryAfterRaw = values[SLOT_RETRY_AFTER];
-  if (retryAfterRaw !== undefined) {
+  if (typeof retryAfterRaw === 'string') {
     const retryAfter = parseRetryAfter(retryAfterRaw, nowMs);
     if (retryAfter !== undefined) (facts ??= {}).retryAfterSeconds = retryAfter;
   }

@@ -100,15 +100,49 @@ describe('RateLimitHeaderValues (one response at a time, reused)', () => {
     const values = new RateLimitHeaderValues();
     expect(values.take()).toBeUndefined();
     values.set(slot('RateLimit-Remaining'), '7');
-    expect(values.wants(slot('ratelimit-remaining'))).toBe(false);
     values.set(slot('ratelimit-remaining'), '99');
+    values.setBytes(slot('ratelimit-remaining'), Buffer.from('98'));
     values.set(slot('X-RateLimit-Limit-Second'), '5');
     expect(values.take()).toEqual({ remaining: 7, windows: { second: { limit: 5 } } });
     // The next response without rate-limit headers: nothing carried over.
-    expect(values.wants(slot('ratelimit-remaining'))).toBe(true);
     expect(values.take()).toBeUndefined();
     values.set(slot('ratelimit-limit'), '10');
     expect(values.take()).toEqual({ limit: 10 });
+  });
+
+  it('reads values given as bytes as it reads the same text', () => {
+    const nowMs = Date.now();
+    const texts = [
+      '10',
+      '0',
+      '3.0',
+      '2.5',
+      '-1',
+      ' 7 ',
+      '1e3',
+      '',
+      '123456789012345',
+      '1234567890123456',
+      '99999999999999999',
+      '9, 8',
+      '13s',
+    ];
+    for (const [index, name] of RATE_LIMIT_HEADER_NAMES.entries()) {
+      for (const text of texts) {
+        const values = new RateLimitHeaderValues();
+        values.setBytes(index, Buffer.from(text, 'latin1'));
+        const fromBytes = values.take();
+        const fromText = parseRateLimitHeaders((n) => (n === name ? text : undefined), Date.now());
+        if (name.endsWith('reset') || name === 'retry-after') {
+          // Clock-dependent: the same within the second that passed.
+          expect(fromBytes === undefined).toBe(fromText === undefined);
+          expect(Object.keys(fromBytes ?? {})).toEqual(Object.keys(fromText ?? {}));
+        } else {
+          expect(fromBytes, `${name}: ${JSON.stringify(text)}`).toEqual(fromText);
+        }
+      }
+    }
+    expect(nowMs).toBeLessThanOrEqual(Date.now());
   });
 
   it('reads what parseRateLimitHeaders reads, for every header', () => {
