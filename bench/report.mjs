@@ -221,7 +221,9 @@ export function renderResults(res) {
         );
         if (verdict === '**miss**') missed.push({ client, mode, ...c });
       }
-      if (missed.length > 0) misses.push(describeMiss(name, goal, missed, measured, aa, by));
+      // The compare line is the earlier build: its misses are not this build's.
+      if (missed.length > 0 && name !== res.compare?.line)
+        misses.push(describeMiss(name, goal, missed, measured, aa, by));
     }
     push('');
     push(
@@ -243,6 +245,8 @@ export function renderResults(res) {
     }
     push('');
   }
+
+  if (res.compare) renderCompare(res, push);
 
   push('## Hot path (micro-benchmark)', '');
   if (!res.micro) {
@@ -339,6 +343,46 @@ export function renderResults(res) {
     '',
   );
   return out.join('\n');
+}
+
+/** `--compare`: each configuration of this build against the same configuration of the earlier one, per round. */
+function renderCompare(res, push) {
+  const { ref, commit, line: name, against } = res.compare;
+  push(`## This build against ${ref}${commit ? ` (${commit})` : ''}, same run`, '');
+  const before = res.lines[name];
+  const now = res.lines[against];
+  if (!before || before.notRunnable || !now || now.notRunnable) {
+    push(`Not runnable: ${before?.notRunnable ?? now?.notRunnable ?? 'no samples'}`, '');
+    return;
+  }
+  push(
+    `The same workers and OpenTelemetry packages with zdx-otel as built from ${ref}, run job by job beside this ` +
+      "build in every round (taking turns at going first). Ratio: this build's time per request over the earlier " +
+      "build's, per round, median [range]; below 1 is faster. `sdk-only`, `sdk-only-2`, `channels-only` and " +
+      '`otel-spans` do not install zdx-otel: their rows show the noise of such a comparison.',
+    '',
+    `| configuration | ${RUNS.map(([c, md]) => `${runName(c, md)}: cpu ratio, delta us`).join(' | ')} |`,
+    `|---|${RUNS.map(() => '---').join('|')}|`,
+  );
+  for (const config of Object.keys(CONFIGS)) {
+    const cells = RUNS.map(([client, mode]) => {
+      const key = `${client} ${mode} ${config}`;
+      const a = now.samples[key] ?? [];
+      const b = before.samples[key] ?? [];
+      const ratios = [];
+      const deltas = [];
+      for (let r = 0; r < Math.min(a.length, b.length); r++) {
+        if (!a[r] || !b[r]) continue;
+        ratios.push(a[r].cpu / b[r].cpu);
+        deltas.push(a[r].cpu - b[r].cpu);
+      }
+      if (ratios.length === 0) return 'n/a';
+      const stats = { ratio: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+      return `${range(stats)}, ${signed(median(deltas))}`;
+    });
+    if (cells.some((cell) => cell !== 'n/a')) push(`| ${config} | ${cells.join(' | ')} |`);
+  }
+  push('');
 }
 
 function describeMiss(lineName, goal, missed, measured, aa, by) {

@@ -6,6 +6,7 @@
 //   npm run bench                        full run (about 7 minutes on an idle 2-core machine)
 //   npm run bench -- --quick             smoke run (under 2 minutes)
 //   npm run bench -- --cpu-prof zdx-full [--client fetch] [--mode c32] [--otel2]   one profiled run
+//   npm run bench -- --compare main~3    this build against an earlier commit, in the same rounds
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { prepareCompare } from './compare.mjs';
 import { OTEL2_DIR, otelVersions, prepareOtel2 } from './otel2.mjs';
 import { CONFIGS, renderResults } from './report.mjs';
 import { summarizeProfile } from './profile.mjs';
@@ -39,6 +41,7 @@ const { values: opts } = parseArgs({
     client: { type: 'string', default: 'fetch' },
     mode: { type: 'string', default: 'seq' },
     otel2: { type: 'boolean', default: false },
+    compare: { type: 'string' },
   },
 });
 const int = (value, fallback) => (value === undefined ? fallback : Number.parseInt(value, 10));
@@ -50,6 +53,7 @@ const plan = {
   cardinalityRequests: opts['no-cardinality'] ? 0 : int(opts['cardinality-requests'], opts.quick ? 200_000 : 1_000_000),
   microBatches: opts['no-micro'] ? 0 : opts.quick ? 101 : 301,
   markBy: opts['mark-by'] === 'wall' ? 'wall' : 'cpu',
+  compare: opts.compare,
 };
 plan.c32Requests = plan.seqRequests * 2;
 // Subsets (--configs zdx-metrics,sdk-only --clients fetch --modes seq) for a fast look while cutting the hot path.
@@ -121,6 +125,27 @@ const results = {
 };
 
 const lines = [{ name: '3.x', dir: root, worker: join(root, 'bench', 'worker.mjs'), rounds: plan.rounds }];
+if (plan.compare !== undefined) {
+  const prepared = prepareCompare(plan.compare, { log });
+  const name = `3.x, zdx-otel at ${plan.compare}`;
+  results.compare = { ref: plan.compare, line: name, against: '3.x' };
+  if (prepared.dir) {
+    results.compare.commit = prepared.commit;
+    // Run in the same rounds as the 3.x line, job by job (see `partners`): both see the same machine state.
+    lines.push({
+      name,
+      dir: prepared.dir,
+      worker: join(prepared.dir, 'worker.mjs'),
+      rounds: plan.rounds,
+      pairWith: '3.x',
+      // Its OpenTelemetry packages are the project's own, found further up from its directory.
+      packages: join(root, 'node_modules'),
+    });
+  } else {
+    results.lines[name] = { notRunnable: prepared.notRunnable };
+    log(`${name}: not runnable: ${prepared.notRunnable}`);
+  }
+}
 if (plan.otel2Rounds > 0) {
   const prepared = prepareOtel2({ log });
   if (prepared.dir)
@@ -132,42 +157,58 @@ if (plan.otel2Rounds > 0) {
     };
 }
 
-for (const line of lines) {
-  const entry = (results.lines[line.name] = {
-    versions: otelVersions(join(line.dir, 'node_modules')),
+/** The results entry of a line, made on first use. */
+const entryOf = (line) =>
+  (results.lines[line.name] ??= {
+    versions: otelVersions(line.packages ?? join(line.dir, 'node_modules')),
     rounds: line.rounds,
     samples: {},
     failures: [],
   });
+
+for (const line of lines) {
+  if (line.pairWith) continue; // runs inside its partner's rounds
+  const partners = lines.filter((l) => l.pairWith === line.name);
   // One run first: a line whose core does not load is reported, not crashed on.
-  const probe = runNode([line.worker, 'zdx-full', 'node:http', 'seq', '200'], { cwd: line.dir });
-  if (probe.error) {
-    results.lines[line.name] = { notRunnable: probe.error, versions: entry.versions };
-    log(`OpenTelemetry ${line.name}: not runnable: ${probe.error}`);
-    continue;
-  }
+  const runnable = [line, ...partners].filter((l) => {
+    const probe = runNode([l.worker, 'zdx-full', 'node:http', 'seq', '200'], { cwd: l.dir });
+    if (!probe.error) return true;
+    results.lines[l.name] = {
+      notRunnable: probe.error,
+      versions: otelVersions(l.packages ?? join(l.dir, 'node_modules')),
+    };
+    log(`OpenTelemetry ${l.name}: not runnable: ${probe.error}`);
+    return false;
+  });
+  if (runnable.length === 0) continue;
+  for (const each of runnable) entryOf(each);
   const jobs = CLIENTS.flatMap((client) =>
     MODES.flatMap((mode) => CONFIG_NAMES.map((config) => ({ client, mode, config }))),
   );
   for (let round = 0; round < line.rounds; round++) {
-    // Rotate the order each round, so no configuration always runs first, last, or after the same neighbour.
+    // Rotate the order each round, so no configuration always runs first, last, or after the same neighbour;
+    // partner lines run each job right beside it, taking turns at going first.
     const shift = Math.floor((round * jobs.length) / line.rounds);
+    const order = round % 2 === 0 ? runnable : [...runnable].reverse();
     for (const job of [...jobs.slice(shift), ...jobs.slice(0, shift)]) {
-      const n = job.mode === 'seq' ? plan.seqRequests : plan.c32Requests;
-      const result = runNode([line.worker, job.config, job.client, job.mode, String(n)], { cwd: line.dir });
-      const key = `${job.client} ${job.mode} ${job.config}`;
-      if (result.error) {
-        entry.failures.push({ round, key, error: result.error });
-        log(`otel ${line.name} round ${round + 1}/${line.rounds} ${key.padEnd(32)} FAILED: ${result.error}`);
-        continue;
+      for (const each of order) {
+        const entry = entryOf(each);
+        const n = job.mode === 'seq' ? plan.seqRequests : plan.c32Requests;
+        const result = runNode([each.worker, job.config, job.client, job.mode, String(n)], { cwd: each.dir });
+        const key = `${job.client} ${job.mode} ${job.config}`;
+        if (result.error) {
+          entry.failures.push({ round, key, error: result.error });
+          log(`otel ${each.name} round ${round + 1}/${each.rounds} ${key.padEnd(32)} FAILED: ${result.error}`);
+          continue;
+        }
+        (entry.samples[key] ??= Array(each.rounds).fill(null))[round] = {
+          wall: result.wallUsPerReq,
+          cpu: result.cpuUsPerReq,
+        };
+        log(
+          `otel ${each.name} round ${round + 1}/${each.rounds} ${key.padEnd(32)} ${result.wallUsPerReq.toFixed(1).padStart(7)} us/req wall ${result.cpuUsPerReq.toFixed(1).padStart(7)} us/req cpu`,
+        );
       }
-      (entry.samples[key] ??= Array(line.rounds).fill(null))[round] = {
-        wall: result.wallUsPerReq,
-        cpu: result.cpuUsPerReq,
-      };
-      log(
-        `otel ${line.name} round ${round + 1}/${line.rounds} ${key.padEnd(32)} ${result.wallUsPerReq.toFixed(1).padStart(7)} us/req wall ${result.cpuUsPerReq.toFixed(1).padStart(7)} us/req cpu`,
-      );
     }
   }
 }
@@ -179,7 +220,7 @@ if (plan.microBatches > 0) {
 
 if (plan.cardinalityRequests > 0) {
   for (const line of lines) {
-    if (results.lines[line.name]?.notRunnable) continue;
+    if (line.pairWith || results.lines[line.name]?.notRunnable) continue;
     log(`cardinality and memory, OpenTelemetry ${line.name}: ${plan.cardinalityRequests} requests`);
     results.cardinality[line.name] = runNode(
       [
