@@ -841,6 +841,10 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     '--web.listen-address=127.0.0.1:0',
     // POST /-/reload lets a test swap rule files without a restart.
     '--web.enable-lifecycle',
+    // Prometheus sends a firing alert again only after this delay (1m by default). An alert whose first send
+    // is lost (those firing at the first evaluation after a rule reload can be) would then reach Alertmanager
+    // a minute late: seconds here, as the test Alertmanager's group_wait is seconds too.
+    ...(opts.alertmanagers?.length ? ['--rules.alert.resend-delay=2s'] : []),
     ...(opts.extraFlags ?? []),
   ];
   let started: Awaited<ReturnType<typeof startManaged>>;
