@@ -187,8 +187,10 @@ export class UndiciSpanHandover {
 
 // One registry per process even when the package is loaded twice (as ESM by the app and as CommonJS by
 // `--require zdx-otel/register`), so a span processor from one copy finds the records of the other.
-const KEY = Symbol.for('zdx-otel.span-registry.v1');
-const HANDOVER_KEY = Symbol.for('zdx-otel.undici-span-handover.v1');
+// The version in the key changes with the shape of what it holds (v2: `consumers` on the registry), so a
+// copy of another version in the same process keeps to its own pair instead of misreading this one.
+const KEY = Symbol.for('zdx-otel.span-registry.v2');
+const HANDOVER_KEY = Symbol.for('zdx-otel.undici-span-handover.v2');
 type WithRegistry = typeof globalThis & { [KEY]?: SpanRegistry; [HANDOVER_KEY]?: UndiciSpanHandover };
 
 export function sharedSpanRegistry(): SpanRegistry {
