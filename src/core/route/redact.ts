@@ -107,7 +107,6 @@ const MAX_DECODE_ROUNDS = 4;
 /** Query keys whose verdict is remembered per redactor. */
 const KEY_CACHE_SIZE = 256;
 
-const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const AUTH_SCHEME = /^\s*(bearer|basic|digest|negotiate)\s/i;
 // aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff (one separator throughout) and Cisco's aabb.ccdd.eeff.
 const MAC =
@@ -231,8 +230,15 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     const authority = authorityStart(unredacted);
     const base = redactUserinfo(unredacted, authority);
     const split = pathStart(base, authority);
-    const redacted = base.slice(0, split) + rememberedPath(base.slice(split));
-    return q < 0 ? redacted : `${redacted}?${query(rest.slice(q + 1))}`;
+    const pathIn = base.slice(split);
+    const pathOut = rememberedPath(pathIn);
+    const queryIn = q < 0 ? undefined : rest.slice(q + 1);
+    const queryOut = queryIn === undefined ? undefined : query(queryIn);
+    // Most URLs have nothing to redact: the input itself comes back, so the caller's comparison with it is a
+    // pointer check instead of building and comparing a new string.
+    if (hash < 0 && base === unredacted && pathOut === pathIn && queryOut === queryIn) return url;
+    const redacted = base.slice(0, split) + pathOut;
+    return queryOut === undefined ? redacted : `${redacted}?${queryOut}`;
   };
 
   return { full, query, path: rememberedPath };
@@ -282,8 +288,24 @@ function isDigits(segment: string): boolean {
 
 /** Where the authority starts: after `scheme://`, after a leading `//`, else at 0 (no authority, or no scheme). */
 function authorityStart(base: string): number {
-  const scheme = SCHEME.exec(base);
-  return scheme !== null ? scheme[0].length : base.startsWith('//') ? 2 : 0;
+  const scheme = schemeLength(base);
+  return scheme !== -1 ? scheme : base.startsWith('//') ? 2 : 0;
+}
+
+/** The length of a leading `scheme://` (`[A-Za-z][A-Za-z0-9+.-]*://`, RFC 3986), or -1: one pass, no regex. */
+function schemeLength(url: string): number {
+  let i = 0;
+  for (; i < url.length; i++) {
+    const c = url.charCodeAt(i) | 0x20; // ASCII letters to lower case; other characters are tested as they are
+    const letter = c >= 0x61 && c <= 0x7a;
+    if (i === 0 ? !letter : !(letter || isSchemeMark(url.charCodeAt(i)))) break;
+  }
+  return i > 0 && url.startsWith('://', i) ? i + 3 : -1;
+}
+
+/** A digit, `+`, `.` or `-`: the characters a scheme may have after its first letter besides letters. */
+function isSchemeMark(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2e || c === 0x2d;
 }
 
 /**
