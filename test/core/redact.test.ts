@@ -61,15 +61,15 @@ describe('compileRedactor().full', () => {
     expect(r.full('https://api.zdxcloud.net/v1/apps?')).toBe('https://api.zdxcloud.net/v1/apps?');
   });
 
-  it('finds the authority after a scheme in any case and with +, . and -, or after a leading //', () => {
-    expect(r.full('HTTPS://user:pw@API.zdxcloud.net/v1/apps')).toBe(
-      'HTTPS://REDACTED:REDACTED@API.zdxcloud.net/v1/apps',
-    );
-    expect(r.full('git+ssh.v-2://u:p@host/v1/apps')).toBe('git+ssh.v-2://REDACTED:REDACTED@host/v1/apps');
-    expect(r.full('//u:p@host/v1/apps')).toBe('//REDACTED:REDACTED@host/v1/apps');
+  it.each([
+    ['HTTPS://user:pw@API.zdxcloud.net/v1/apps', 'HTTPS://REDACTED:REDACTED@API.zdxcloud.net/v1/apps'],
+    ['git+ssh.v-2://u:p@host/v1/apps', 'git+ssh.v-2://REDACTED:REDACTED@host/v1/apps'],
+    ['//u:p@host/v1/apps', '//REDACTED:REDACTED@host/v1/apps'],
     // Not a scheme (a space, a leading digit): what follows `//` is then path, and redacted as such.
-    expect(r.full('ht tp://u:p@host/v1/apps')).toBe('ht tp://REDACTED/v1/apps');
-    expect(r.full('1http://u:p@host/v1/apps')).toBe('1http://REDACTED/v1/apps');
+    ['ht tp://u:p@host/v1/apps', 'ht tp://REDACTED/v1/apps'],
+    ['1http://u:p@host/v1/apps', '1http://REDACTED/v1/apps'],
+  ])('finds the authority after a scheme in any case and with +, . and -, or after //: %s', (url, redacted) => {
+    expect(r.full(url)).toBe(redacted);
   });
 
   it('matches keys case-insensitively, percent-decoded and in array form', () => {
