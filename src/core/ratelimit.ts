@@ -23,13 +23,6 @@ export const RATE_LIMIT_HEADER_NAMES: readonly string[] = Object.freeze([
   ...WINDOWS.flatMap((window) => [`x-ratelimit-limit-${window}`, `x-ratelimit-remaining-${window}`]),
 ]);
 
-const HEADER_SET: ReadonlySet<string> = new Set(RATE_LIMIT_HEADER_NAMES);
-
-/** Whether a lower-case header name is one `parseRateLimitHeaders` reads. */
-export function isRateLimitHeader(lowerName: string): boolean {
-  return HEADER_SET.has(lowerName);
-}
-
 // Header slots: a header's index in RATE_LIMIT_HEADER_NAMES. A response's values are collected into an array
 // by slot (see `RateLimitHeaderValues`), so reading them needs no object keyed by name and no lookup closure.
 const SLOT_LIMIT = 0;
@@ -82,16 +75,6 @@ export function rateLimitHeaderSlotOf(name: string): number {
     return slot;
   }
   return -1;
-}
-
-/** The lower-case name of the rate-limit header `name` spells in any case (latin1 bytes), if it is one. */
-export function rateLimitHeaderOfBytes(name: Uint8Array): string | undefined {
-  return RATE_LIMIT_HEADER_NAMES[rateLimitHeaderSlotOfBytes(name)];
-}
-
-/** The lower-case name of the rate-limit header `name` spells in any case, if it is one. */
-export function rateLimitHeaderOf(name: string): string | undefined {
-  return RATE_LIMIT_HEADER_NAMES[rateLimitHeaderSlotOf(name)];
 }
 
 /**
