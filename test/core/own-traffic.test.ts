@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZdxInstrumentation, ZdxSpanProcessor, zdxViews } from '../../src/index.js';
 import { call } from '../support/clients.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { TestReader } from '../support/otel.js';
+import { disableOtelGlobals, TestReader } from '../support/otel.js';
 import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
 
 // The issue as reported: ZDX_OTEL_EXTRA_HOSTS=127.0.0.1 with the Collector on 127.0.0.1. Real OTLP/HTTP
@@ -68,10 +68,7 @@ afterAll(async () => {
   unregister();
   await tracerProvider.shutdown();
   await meterProvider.shutdown();
-  trace.disable();
-  metrics.disable();
-  propagation.disable();
-  context.disable();
+  disableOtelGlobals();
   await receiver.close();
   await zdx.close();
 });

@@ -83,36 +83,18 @@ describe('ZdxSpanProcessor from span attributes alone', () => {
       'http.response.status_code': 500,
     };
     tracer.startSpan('GET', { kind: SpanKind.SERVER, attributes: zdxAttributes }).end();
-    tracer
-      .startSpan('GET', {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          ...zdxAttributes,
-          'server.address': 'example.com',
-          'url.full': 'https://example.com/v1/apps?emails=x@y.z',
-        },
-      })
-      .end();
-    tracer
-      .startSpan('GET', {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          ...zdxAttributes,
-          'server.address': 'gw.example.net',
-          'url.full': 'https://gw.example.net/other/v1/apps',
-        },
-      })
-      .end();
-    tracer
-      .startSpan('GET', {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          ...zdxAttributes,
-          'server.address': 'api.zsapi.net',
-          'url.full': 'https://api.zsapi.net/zia/api/v1/status',
-        },
-      })
-      .end();
+    for (const [host, url] of [
+      ['example.com', 'https://example.com/v1/apps?emails=x@y.z'],
+      ['gw.example.net', 'https://gw.example.net/other/v1/apps'],
+      ['api.zsapi.net', 'https://api.zsapi.net/zia/api/v1/status'],
+    ]) {
+      tracer
+        .startSpan('GET', {
+          kind: SpanKind.CLIENT,
+          attributes: { ...zdxAttributes, 'server.address': host, 'url.full': url },
+        })
+        .end();
+    }
     for (const span of exporter.getFinishedSpans()) {
       expect(span.name).toBe('GET');
       expect(span.attributes['url.template']).toBeUndefined();

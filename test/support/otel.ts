@@ -167,12 +167,17 @@ export function setupOtel(options: OtelOptions = {}): OtelHarness {
       for (const i of instrumentations) i.disable();
       await tracerProvider.shutdown();
       await meterProvider.shutdown();
-      trace.disable();
-      metrics.disable();
-      propagation.disable();
-      context.disable();
+      disableOtelGlobals();
     },
   };
+}
+
+/** Unregisters the global tracer and meter providers, propagator and context manager, for the next set-up. */
+export function disableOtelGlobals(): void {
+  trace.disable();
+  metrics.disable();
+  propagation.disable();
+  context.disable();
 }
 
 /** Sum of metric values whose attributes contain all of `match`. */
