@@ -80,28 +80,30 @@ function mark(ratio, goal, stretch) {
   return ratio <= goal ? 'pass' : '**miss**';
 }
 
+/** Per-round ratios and differences of samples `a` to `b` (same round index) for one metric, and their medians. */
+function paired(a, b, metric) {
+  const ratios = [];
+  const deltas = [];
+  for (let r = 0; r < Math.min(a.length, b.length); r++) {
+    if (!a[r] || !b[r]) continue;
+    ratios.push(a[r][metric] / b[r][metric]);
+    deltas.push(a[r][metric] - b[r][metric]);
+  }
+  return {
+    ratio: median(ratios),
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+    rounds: ratios.length,
+    deltaUs: median(deltas),
+  };
+}
+
 /** Paired per-round ratios of configuration a to b for one client and mode, wall and cpu, and the medians behind them. */
 export function compare(line, goal, client, mode, by = 'cpu') {
   const a = line.samples[`${client} ${mode} ${goal.a}`] ?? [];
   const b = line.samples[`${client} ${mode} ${goal.b}`] ?? [];
-  const stats = (metric) => {
-    const ratios = [];
-    const deltas = [];
-    for (let r = 0; r < Math.min(a.length, b.length); r++) {
-      if (!a[r] || !b[r]) continue;
-      ratios.push(a[r][metric] / b[r][metric]);
-      deltas.push(a[r][metric] - b[r][metric]);
-    }
-    return {
-      ratio: median(ratios),
-      min: Math.min(...ratios),
-      max: Math.max(...ratios),
-      rounds: ratios.length,
-      deltaUs: median(deltas),
-    };
-  };
-  const wall = stats('wall');
-  const cpu = stats('cpu');
+  const wall = paired(a, b, 'wall');
+  const cpu = paired(a, b, 'cpu');
   return { ...(by === 'wall' ? wall : cpu), wall, cpu };
 }
 
@@ -367,18 +369,8 @@ function renderCompare(res, push) {
   for (const config of Object.keys(CONFIGS)) {
     const cells = RUNS.map(([client, mode]) => {
       const key = `${client} ${mode} ${config}`;
-      const a = now.samples[key] ?? [];
-      const b = before.samples[key] ?? [];
-      const ratios = [];
-      const deltas = [];
-      for (let r = 0; r < Math.min(a.length, b.length); r++) {
-        if (!a[r] || !b[r]) continue;
-        ratios.push(a[r].cpu / b[r].cpu);
-        deltas.push(a[r].cpu - b[r].cpu);
-      }
-      if (ratios.length === 0) return 'n/a';
-      const stats = { ratio: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
-      return `${range(stats)}, ${signed(median(deltas))}`;
+      const stats = paired(now.samples[key] ?? [], before.samples[key] ?? [], 'cpu');
+      return stats.rounds === 0 ? 'n/a' : `${range(stats)}, ${signed(stats.deltaUs)}`;
     });
     if (cells.some((cell) => cell !== 'n/a')) push(`| ${config} | ${cells.join(' | ')} |`);
   }
