@@ -17,32 +17,20 @@ const CONFIGS = {
   baseline: { sdk: false },
   'sdk-only': { sdk: true },
   'sdk-only-2': { sdk: true },
-  'channels-only': { sdk: true, channels: true },
+  'metrics-floor': { sdk: true, floor: true },
   'zdx-metrics': { sdk: true, zdx: true, zdxHost: true },
   'nonzdx-metrics': { sdk: true, zdx: true, zdxHost: false },
   'otel-spans': { sdk: true, spans: true },
+  'full-floor': { sdk: true, spans: true, floor: true },
   'zdx-full': { sdk: true, spans: true, zdx: true, zdxHost: true },
   'nonzdx-full': { sdk: true, spans: true, zdx: true, zdxHost: false },
 };
 const setupOf = CONFIGS[config];
 if (!setupOf) throw new Error(`unknown configuration ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
 
-// The diagnostics channels zdx-otel's observer subscribes to (src/core/observer.ts). Subscribing no-op handlers
-// shows what Node and undici spend on publishing to a subscriber at all: a floor no change in zdx-otel goes below.
-const OBSERVED_CHANNELS = [
-  'http.client.request.start',
-  'http.client.response.finish',
-  'http.client.request.error',
-  'undici:request:create',
-  'undici:client:sendHeaders',
-  'undici:request:headers',
-  'undici:request:trailers',
-  'undici:request:error',
-];
-
-async function setup({ sdk, spans, zdx, zdxHost, channels }) {
+async function setup({ sdk, spans, zdx, zdxHost, floor }) {
   if (!sdk) return async () => {};
-  const { metrics, trace, context, propagation } = await import('@opentelemetry/api');
+  const { metrics, trace, context, propagation, SpanKind } = await import('@opentelemetry/api');
   const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
   const { TracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
@@ -61,23 +49,20 @@ async function setup({ sdk, spans, zdx, zdxHost, channels }) {
   };
   const nullSpanExporter = { export: (_s, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
   const zdxOptions = zdxHost ? { extraHosts: ['127.0.0.1'] } : {};
-  if (channels) {
-    const diagch = await import('node:diagnostics_channel');
-    const noop = () => {};
-    for (const name of OBSERVED_CHANNELS) diagch.subscribe(name, noop);
-  }
 
   // sdk-only: the SDK, context manager and propagator of any OpenTelemetry app, with no instrumentation.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const meterProvider = new MeterProvider({
     readers: [new PeriodicExportingMetricReader({ exporter: nullMetricExporter, exportIntervalMillis: 1000 })],
-    views: zdx ? zdxViews(zdxOptions) : [],
+    views: zdx || floor ? zdxViews(zdxOptions) : [],
   });
   metrics.setGlobalMeterProvider(meterProvider);
+  if (floor) await subscribeFloor(meterProvider);
   const tracerProvider = new TracerProvider({
     spanProcessors: [
       ...(zdx && spans ? [new ZdxSpanProcessor(zdxOptions)] : []),
+      ...(floor && spans ? [floorSpanProcessor(SpanKind)] : []),
       new BatchSpanProcessor({ exporter: nullSpanExporter }),
     ],
   });
@@ -98,6 +83,68 @@ async function setup({ sdk, spans, zdx, zdxHost, channels }) {
   return async () => {
     await meterProvider.shutdown();
     await tracerProvider.shutdown();
+  };
+}
+
+// metrics-floor: the least any implementation of zdx-otel's metrics contract does per request, with none of its
+// own work (no host match, templating, status meaning, rate-limit headers, tenant or error handling): the
+// observed channels, a start time kept on the request, and one SDK histogram record per response, with a
+// fixed attribute set of the same shape as zdx-otel's, into the same View.
+async function subscribeFloor(meterProvider) {
+  const diagch = await import('node:diagnostics_channel');
+  const { performance: perf } = await import('node:perf_hooks');
+  const duration = meterProvider.getMeter('zdx-otel').createHistogram('zdx.api.request.duration', { unit: 's' });
+  const attributes = Object.freeze({
+    'http.request.method': 'GET',
+    'url.template': '/v1/devices/{deviceid}/apps/{appid}/web-probes/{probeid}',
+    'server.address': '127.0.0.1',
+    'http.response.status_code': 200,
+    'zdx.status_class': '2xx',
+  });
+  const started = Symbol('started');
+  const start = ({ request }) => {
+    request[started] = perf.now();
+  };
+  const end = ({ request }) => {
+    if (request[started] !== undefined) duration.record((perf.now() - request[started]) / 1000, attributes);
+  };
+  diagch.subscribe('http.client.request.created', start);
+  diagch.subscribe('http.client.response.finish', end);
+  diagch.subscribe('undici:request:create', start);
+  // Published to as for zdx-otel, which reads the status and headers here; the floor needs only the end.
+  diagch.subscribe('undici:request:headers', () => {});
+  diagch.subscribe('undici:request:trailers', end);
+}
+
+// full-floor: otel-spans with metrics-floor's recording, and the least any implementation of zdx-otel's span
+// contract does per span: rename the CLIENT span and set as many attributes as zdx-otel sets on these responses
+// (template, status meaning, rate-limit facts), fixed values, in onEnding. No pairing with a request, no
+// redaction, no lookups.
+function floorSpanProcessor(SpanKind) {
+  const attributes = Object.freeze({
+    'url.template': '/v1/devices/{deviceid}/apps/{appid}/web-probes/{probeid}',
+    'zdx.status_class': '2xx',
+    'zdx.status_text': 'OK',
+    'zdx.status_description': 'The request succeeded.',
+    'zdx.retryable': false,
+    'zdx.rate_limit.limit': 10,
+    'zdx.rate_limit.remaining': 9,
+    'zdx.rate_limit.reset': 1,
+    'zdx.rate_limit.second.limit': 10,
+    'zdx.rate_limit.second.remaining': 9,
+    'zdx.rate_limit.hour.limit': 3600,
+    'zdx.rate_limit.hour.remaining': 3500,
+  });
+  return {
+    onStart() {},
+    onEnding(span) {
+      if (span.kind !== SpanKind.CLIENT) return;
+      span.updateName('GET /v1/devices/{deviceid}/apps/{appid}/web-probes/{probeid}');
+      span.setAttributes(attributes);
+    },
+    onEnd() {},
+    forceFlush: async () => {},
+    shutdown: async () => {},
   };
 }
 
