@@ -9,8 +9,8 @@ export interface AppRun {
   child: ChildProcess;
   stdout: () => string;
   stderr: () => string;
-  /** Resolves when stdout contains `text`. */
-  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once stdout contains `text` (or matches it). */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -41,12 +41,12 @@ export function runApp(args: string[], env: Record<string, string>, cwd = ROOT):
       return new Promise((resolve, reject) => {
         const started = Date.now();
         const poll = setInterval(() => {
-          if (out.includes(text)) {
+          if (typeof text === 'string' ? out.includes(text) : text.test(out)) {
             clearInterval(poll);
             resolve();
           } else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
             clearInterval(poll);
-            reject(new Error(`"${text}" did not appear; stdout: ${out}\nstderr: ${err}`));
+            reject(new Error(`${String(text)} did not appear; stdout: ${out}\nstderr: ${err}`));
           }
         }, 20);
       });
