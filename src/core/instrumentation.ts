@@ -35,8 +35,10 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   declare private _resolved: ResolvedOptions;
   declare private _series: SeriesCache | undefined;
   declare private _budgets: RateLimitBudgets | undefined;
-  /** Durations not yet recorded, as (seconds, attributes) pairs: see recordEnd. */
-  declare private _pending: Array<number | Attributes> | undefined;
+  /** Durations not yet recorded (see recordEnd): the first `_pendingCount` seconds and their attribute sets. */
+  declare private _pendingSeconds: Float64Array | undefined;
+  declare private _pendingAttributes: Attributes[] | undefined;
+  declare private _pendingCount: number | undefined;
 
   constructor(options: ZdxOtelOptions = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, options);
@@ -113,7 +115,7 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
       router,
       sharedSpanRegistry(),
       {
-        onResponse: (record) => this.recordResponse(record),
+        onResponse: (record, budgets) => this.recordResponse(record, budgets),
         onEnd: (record) => this.recordEnd(record),
       },
       new TenantBudget(options.maxTenants),
@@ -132,9 +134,9 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
   }
 
   /** The status is known: the attempt counts now, whether or not its body is ever read. */
-  private recordResponse(record: RequestRecord): void {
+  private recordResponse(record: RequestRecord, budgets: Float64Array | undefined): void {
     this._series!.series(record, undefined).count++;
-    this._budgets!.update(record);
+    if (budgets) this._budgets!.update(record, budgets);
   }
 
   /** The attempt is over: its duration, and its count too if it failed before any status came. */
@@ -146,23 +148,30 @@ export class ZdxInstrumentation extends InstrumentationBase<ZdxOtelOptions> {
       ended.count++;
     }
     // Recorded in batches, not one by one: in the middle of the request path each record (the SDK hashes the
-    // attribute set to find its series) costs about twice what it costs in a tight loop of records.
-    const pending = (this._pending ??= []);
-    pending.push((performance.now() - record.startedAt) / 1000, ended.attributes);
-    if (pending.length >= PENDING_DURATIONS * 2) this.flushDurations();
+    // attribute set to find its series) costs about twice what it costs in a tight loop of records. The batch
+    // lives in arrays made once, so holding a duration allocates nothing.
+    const seconds = (this._pendingSeconds ??= new Float64Array(PENDING_DURATIONS));
+    const attributes = (this._pendingAttributes ??= new Array<Attributes>(PENDING_DURATIONS));
+    const count = this._pendingCount ?? 0;
+    seconds[count] = (performance.now() - record.startedAt) / 1000;
+    attributes[count] = ended.attributes;
+    this._pendingCount = count + 1;
+    if (count + 1 >= PENDING_DURATIONS) this.flushDurations();
   }
 
   private flushDurations(): void {
-    const pending = this._pending;
-    if (pending === undefined || pending.length === 0) return;
+    const count = this._pendingCount;
+    if (!count) return;
+    const seconds = this._pendingSeconds!;
+    const attributes = this._pendingAttributes!;
     const duration = this._duration;
+    // Emptied first: whatever the SDK does, a duration is never recorded twice.
+    this._pendingCount = 0;
     try {
-      for (let i = 0; i < pending.length; i += 2) duration.record(pending[i] as number, pending[i + 1] as Attributes);
+      for (let i = 0; i < count; i++) duration.record(seconds[i]!, attributes[i]);
     } catch (error) {
       // Inside a request's end or a collection: a broken metrics pipeline costs data points, nothing else.
       internalError('duration record', error);
-    } finally {
-      pending.length = 0;
     }
   }
 }

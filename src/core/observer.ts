@@ -11,7 +11,8 @@ import type { RequestRecord } from './internal-types.js';
 
 /** Receives each ZDX attempt: once when its final status is known (not at all if none came), once when it is over. */
 export interface ObserverSink {
-  onResponse(record: RequestRecord): void;
+  /** `budgets`: the response's rate-limit budgets (see `RateLimitHeaderValues.counts`), valid during the call. */
+  onResponse(record: RequestRecord, budgets: Float64Array | undefined): void;
   onEnd(record: RequestRecord): void;
 }
 
@@ -259,15 +260,24 @@ export class RequestObserver {
 
   /** Call right after the response's rate-limit headers went into `rateLimitValues` (none is the usual case). */
   private respond(record: RequestRecord, statusCode: number | undefined): void {
-    // Taken in every case, so the values never outlive this response.
-    const rateLimit = this.rateLimitValues.take();
-    // Each attempt is counted once, at its first response event: a second publish for the same request must not
-    // count it twice.
-    if (record.counted) return;
-    record.statusCode = statusCode;
-    record.rateLimit = rateLimit;
-    record.counted = true;
-    this.sink.onResponse(record);
+    const values = this.rateLimitValues;
+    try {
+      // Each attempt is counted once, at its first response event: a second publish for the same request must
+      // not count it twice.
+      if (record.counted) return;
+      record.statusCode = statusCode;
+      record.counted = true;
+      let budgets: Float64Array | undefined;
+      if (values.filled) {
+        budgets = values.counts();
+        // The facts object is only for a span to carry (a ZdxSpanProcessor exists); the metrics read the budgets.
+        if (this.registry.consumers > 0) record.rateLimit = values.facts(Date.now());
+      }
+      this.sink.onResponse(record, budgets);
+    } finally {
+      // In every case, so the values never outlive this response.
+      values.clear();
+    }
   }
 
   private recordOf(request: object): RequestRecord | undefined {

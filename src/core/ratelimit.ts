@@ -62,10 +62,31 @@ export function rateLimitHeaderSlotOfBytes(name: Uint8Array): number {
   return -1;
 }
 
+// node:http hands header names over as strings, spelled however the server spells them (Kong sends
+// `X-RateLimit-Limit-Second`), and a server spells them the same way on every response. So each spelling is
+// matched character by character once and remembered by length: later responses pay one string comparison
+// (a word-wise builtin; no hashing, no allocation) instead of a case-folding loop over every name of that
+// length, measured as zdx-otel's largest cost per node:http response. Spellings that match nothing are
+// remembered too; a length's list is emptied when full, so hostile header names cost time, never memory.
+const SPELLINGS_BY_LENGTH: Array<Array<{ readonly spelling: string; readonly slot: number }>> = [];
+const MAX_SPELLINGS_PER_LENGTH = 8;
+
 /** The slot of the rate-limit header `name` spells in any case, or -1. */
 export function rateLimitHeaderSlotOf(name: string): number {
   const candidates = SLOTS_BY_LENGTH[name.length];
   if (candidates === undefined) return -1;
+  const spellings = (SPELLINGS_BY_LENGTH[name.length] ??= []);
+  for (let i = 0; i < spellings.length; i++) {
+    const known = spellings[i]!;
+    if (known.spelling === name) return known.slot;
+  }
+  const slot = slotSpelledBy(name, candidates);
+  if (spellings.length >= MAX_SPELLINGS_PER_LENGTH) spellings.length = 0;
+  spellings.push({ spelling: name, slot });
+  return slot;
+}
+
+function slotSpelledBy(name: string, candidates: readonly number[]): number {
   next: for (const slot of candidates) {
     const candidate = RATE_LIMIT_HEADER_NAMES[slot]!;
     for (let i = 0; i < name.length; i++) {
@@ -78,19 +99,33 @@ export function rateLimitHeaderSlotOf(name: string): number {
 }
 
 /**
- * One response's rate-limit header values by slot, filled while its headers are scanned and read at once.
- * Reused from response to response (reading is synchronous), so a response costs no allocation here.
+ * The windows a budget (limit and remaining) is reported for: the unsuffixed headers (`window`) first, then the
+ * `X-Ratelimit-*-<Window>` families, in the order of `RateLimitHeaderValues.counts()`.
+ */
+export const BUDGET_WINDOWS: readonly (ZdxRateLimitWindow | 'window')[] = Object.freeze(['window', ...WINDOWS]);
+
+/**
+ * One response's rate-limit header values by slot, filled while its headers are scanned, read, then cleared.
+ * Reused from response to response (reading is synchronous). The metrics need only the budgets, read into a
+ * reused array (`counts`), so a response allocates nothing here; the facts object (`facts`) is made only
+ * when a span is there to carry it.
  */
 export class RateLimitHeaderValues {
   // A value is a string, or the number itself when it came as bytes that are plain digits (see setBytes).
   private readonly values: Array<HeaderValue> = new Array<HeaderValue>(SLOT_COUNT).fill(undefined);
-  private filled = false;
+  private readonly budgets = new Float64Array(2 * BUDGET_WINDOWS.length);
+  private isFilled = false;
+
+  /** Whether a rate-limit header was set since the last `clear()`. */
+  get filled(): boolean {
+    return this.isFilled;
+  }
 
   /** Keeps the first value of a header, as node:http's `headers` object does for these names. */
   set(slot: number, value: string): void {
     if (this.values[slot] === undefined) {
       this.values[slot] = value;
-      this.filled = true;
+      this.isFilled = true;
     }
   }
 
@@ -103,19 +138,38 @@ export class RateLimitHeaderValues {
     // Retry-After is not a count (it may be a date): always text.
     const count = slot === SLOT_RETRY_AFTER ? undefined : plainDigitBytes(value);
     this.values[slot] = count ?? value.toString('latin1');
-    this.filled = true;
+    this.isFilled = true;
   }
 
-  /** The facts of the values set since the last call (undefined if none), read now; empty afterwards. */
-  take(): ZdxRateLimitFacts | undefined {
-    if (!this.filled) return undefined;
-    try {
-      return parseSlots(this.values, Date.now());
-    } finally {
-      // Whatever happens, one response's values never reach the next one.
-      this.values.fill(undefined);
-      this.filled = false;
+  /**
+   * The limit and remaining of each window of BUDGET_WINDOWS, as `[limit, remaining]` pairs in that order, NaN
+   * where a value is absent or malformed; read as `facts` reads them. The array is this object's own, reused:
+   * valid until the next call.
+   */
+  counts(): Float64Array {
+    const values = this.values;
+    const budgets = this.budgets;
+    budgets[0] = parseIntegerHeader(values[SLOT_LIMIT] ?? values[SLOT_X_LIMIT]) ?? Number.NaN;
+    budgets[1] = parseIntegerHeader(values[SLOT_REMAINING] ?? values[SLOT_X_REMAINING]) ?? Number.NaN;
+    for (let w = 0; w < WINDOWS.length; w++) {
+      budgets[2 * w + 2] = parseIntegerHeader(values[SLOT_WINDOWS + 2 * w]) ?? Number.NaN;
+      budgets[2 * w + 3] = parseIntegerHeader(values[SLOT_WINDOWS + 2 * w + 1]) ?? Number.NaN;
     }
+    return budgets;
+  }
+
+  /** The facts of the values set (undefined if none could be read), with `nowMs` as the response time. */
+  facts(nowMs: number): ZdxRateLimitFacts | undefined {
+    return this.isFilled ? parseSlots(this.values, nowMs) : undefined;
+  }
+
+  /** Empties the values: one response's values never reach the next one. */
+  clear(): void {
+    if (!this.isFilled) return;
+    // A loop, not fill(): Array.prototype.fill runs in the runtime, several times the cost of these stores.
+    const values = this.values;
+    for (let i = 0; i < values.length; i++) values[i] = undefined;
+    this.isFilled = false;
   }
 }
 

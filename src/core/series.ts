@@ -12,7 +12,7 @@ import {
   ATTR_ZDX_TENANT,
 } from './contract.js';
 import type { RequestRecord } from './internal-types.js';
-import type { ZdxRateLimitWindow } from './types.js';
+import { BUDGET_WINDOWS } from './ratelimit.js';
 
 /** The attribute set the SDK itself uses for its overflow series, so ours and its fold into one. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ [ATTR_OTEL_METRIC_OVERFLOW]: true });
@@ -129,9 +129,6 @@ export class SeriesCache {
   }
 }
 
-/** The windows of the rate-limit gauges: the unsuffixed headers (`window`) first, then the per-window families. */
-const WINDOWS: readonly (ZdxRateLimitWindow | 'window')[] = ['window', 'second', 'minute', 'hour', 'day'];
-
 interface WindowValues {
   readonly attributes: Attributes;
   limit: number | undefined;
@@ -144,7 +141,7 @@ interface WindowValues {
  * Bounded like the request series: past the limit, new (server, tenant) pairs are not tracked.
  */
 export class RateLimitBudgets {
-  /** Per (server, tenant): the values of each window, in WINDOWS order. */
+  /** Per (server, tenant): the values of each window, in BUDGET_WINDOWS order. */
   private readonly slots = new Map<string, Array<WindowValues | undefined>>();
   private series = 0;
   // Responses come from one server and tenant in runs: the last pair's slots are kept at hand.
@@ -154,21 +151,16 @@ export class RateLimitBudgets {
 
   constructor(private readonly limit: number) {}
 
-  update(record: RequestRecord): void {
-    const facts = record.rateLimit;
-    if (!facts) return;
-    const slots = this.slotsOf(record);
-    if (!slots) return;
-    if (facts.limit !== undefined || facts.remaining !== undefined) {
-      this.set(slots, 0, record, facts.limit, facts.remaining);
-    }
-    const windows = facts.windows;
-    if (!windows) return;
-    for (let i = 1; i < WINDOWS.length; i++) {
-      const values = windows[WINDOWS[i] as ZdxRateLimitWindow];
-      if (values && (values.limit !== undefined || values.remaining !== undefined)) {
-        this.set(slots, i, record, values.limit, values.remaining);
-      }
+  /** `budgets`: `[limit, remaining]` per window of BUDGET_WINDOWS, NaN where not reported. */
+  update(record: RequestRecord, budgets: ArrayLike<number>): void {
+    let slots: Array<WindowValues | undefined> | undefined;
+    for (let i = 0; i < BUDGET_WINDOWS.length; i++) {
+      const limit = budgets[2 * i]!;
+      const remaining = budgets[2 * i + 1]!;
+      if (Number.isNaN(limit) && Number.isNaN(remaining)) continue;
+      slots ??= this.slotsOf(record);
+      if (!slots) return;
+      this.set(slots, i, record, limit, remaining);
     }
   }
 
@@ -189,9 +181,9 @@ export class RateLimitBudgets {
     const key = record.tenant === undefined ? record.serverAddress : `${record.serverAddress} ${record.tenant}`;
     let slots = this.slots.get(key);
     if (slots === undefined) {
-      if (this.series + WINDOWS.length > this.limit) return undefined;
-      this.series += WINDOWS.length;
-      slots = new Array<WindowValues | undefined>(WINDOWS.length).fill(undefined);
+      if (this.series + BUDGET_WINDOWS.length > this.limit) return undefined;
+      this.series += BUDGET_WINDOWS.length;
+      slots = new Array<WindowValues | undefined>(BUDGET_WINDOWS.length).fill(undefined);
       this.slots.set(key, slots);
     }
     this.lastServer = record.serverAddress;
@@ -204,21 +196,21 @@ export class RateLimitBudgets {
     slots: Array<WindowValues | undefined>,
     index: number,
     record: RequestRecord,
-    limit: number | undefined,
-    remaining: number | undefined,
+    limit: number,
+    remaining: number,
   ): void {
     let values = slots[index];
     if (values === undefined) {
       const attributes: Attributes = {
         [ATTR_SERVER_ADDRESS]: record.serverAddress,
-        [ATTR_ZDX_RATE_LIMIT_WINDOW]: WINDOWS[index]!,
+        [ATTR_ZDX_RATE_LIMIT_WINDOW]: BUDGET_WINDOWS[index]!,
       };
       if (record.tenant !== undefined) attributes[ATTR_ZDX_TENANT] = record.tenant;
       values = { attributes: Object.freeze(attributes), limit: undefined, remaining: undefined };
       slots[index] = values;
     }
     // Each header family reports its own numbers; a value not in this response keeps its last report.
-    if (limit !== undefined) values.limit = limit;
-    if (remaining !== undefined) values.remaining = remaining;
+    if (!Number.isNaN(limit)) values.limit = limit;
+    if (!Number.isNaN(remaining)) values.remaining = remaining;
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BUDGET_WINDOWS,
   parseRateLimitHeaders,
   RATE_LIMIT_HEADER_NAMES,
   RateLimitHeaderValues,
@@ -78,21 +79,42 @@ describe('header names', () => {
   });
 });
 
+it('rateLimitHeaderSlotOf stays exact past its memo of spellings: many spellings of every name, twice over', () => {
+  // More spellings per length than the memo keeps, so it is emptied and refilled while names are looked up.
+  const spell = (name: string, variant: number) =>
+    [...name].map((c, i) => ((variant >> (i % 12)) & 1 ? c.toUpperCase() : c)).join('');
+  for (let pass = 0; pass < 2; pass++) {
+    for (let variant = 0; variant < 40; variant++) {
+      for (const [slot, name] of RATE_LIMIT_HEADER_NAMES.entries()) {
+        expect(rateLimitHeaderSlotOf(spell(name, variant))).toBe(slot);
+        // Same length, one character off: never a slot, however often it is seen.
+        expect(rateLimitHeaderSlotOf(spell(`${name.slice(0, -1)}q`, variant))).toBe(-1);
+      }
+    }
+  }
+});
+
 describe('RateLimitHeaderValues (one response at a time, reused)', () => {
   const slot = (name: string) => rateLimitHeaderSlotOf(name);
+  // What the observer does with one response's values: read the facts, then clear.
+  const take = (values: RateLimitHeaderValues) => {
+    const facts = values.facts(Date.now());
+    values.clear();
+    return facts;
+  };
 
   it('keeps the first value of a header, and a taken response leaves nothing for the next one', () => {
     const values = new RateLimitHeaderValues();
-    expect(values.take()).toBeUndefined();
+    expect(take(values)).toBeUndefined();
     values.set(slot('RateLimit-Remaining'), '7');
     values.set(slot('ratelimit-remaining'), '99');
     values.setBytes(slot('ratelimit-remaining'), Buffer.from('98'));
     values.set(slot('X-RateLimit-Limit-Second'), '5');
-    expect(values.take()).toEqual({ remaining: 7, windows: { second: { limit: 5 } } });
+    expect(take(values)).toEqual({ remaining: 7, windows: { second: { limit: 5 } } });
     // The next response without rate-limit headers: nothing carried over.
-    expect(values.take()).toBeUndefined();
+    expect(take(values)).toBeUndefined();
     values.set(slot('ratelimit-limit'), '10');
-    expect(values.take()).toEqual({ limit: 10 });
+    expect(take(values)).toEqual({ limit: 10 });
   });
 
   it('reads values given as bytes as it reads the same text', () => {
@@ -115,7 +137,7 @@ describe('RateLimitHeaderValues (one response at a time, reused)', () => {
       for (const text of texts) {
         const values = new RateLimitHeaderValues();
         values.setBytes(index, Buffer.from(text, 'latin1'));
-        const fromBytes = values.take();
+        const fromBytes = take(values);
         const fromText = parseRateLimitHeaders((n) => (n === name ? text : undefined), Date.now());
         if (name.endsWith('reset') || name === 'retry-after') {
           // Clock-dependent: the same within the second that passed.
@@ -128,13 +150,34 @@ describe('RateLimitHeaderValues (one response at a time, reused)', () => {
     }
   });
 
+  it('counts() holds the budgets the facts hold, NaN where none, in BUDGET_WINDOWS order, and nothing after clear()', () => {
+    const texts = ['10', '0', '3.0', '2.5', '-1', '', '9, 8', 'x'];
+    for (const [index, name] of RATE_LIMIT_HEADER_NAMES.entries()) {
+      for (const text of texts) {
+        const values = new RateLimitHeaderValues();
+        values.set(index, text);
+        values.set(slot('X-RateLimit-Remaining-Day'), '17');
+        const facts = values.facts(NOW_MS);
+        const budgets = Array.from(values.counts());
+        const expected = BUDGET_WINDOWS.flatMap((window) => {
+          const pair = window === 'window' ? facts : facts?.windows?.[window];
+          return [pair?.limit ?? Number.NaN, pair?.remaining ?? Number.NaN];
+        });
+        expect(budgets, `${name}: ${JSON.stringify(text)}`).toEqual(expected);
+        values.clear();
+        expect(values.filled).toBe(false);
+        expect(Array.from(values.counts()).every(Number.isNaN)).toBe(true);
+      }
+    }
+  });
+
   it('reads what parseRateLimitHeaders reads, for every header', () => {
     const nowS = Math.ceil(Date.now() / 1000);
     for (const [index, name] of RATE_LIMIT_HEADER_NAMES.entries()) {
       expect(slot(name.toUpperCase())).toBe(index);
       const values = new RateLimitHeaderValues();
       values.set(index, '3');
-      const facts = values.take();
+      const facts = take(values);
       const expected = parseRateLimitHeaders((n) => (n === name ? '3' : undefined), Date.now());
       // A reset of 3 is a delta from the response time: between the clock before and after, rounded up.
       if (name.endsWith('reset')) {
