@@ -3,12 +3,17 @@
 // one at a time (seq) or 32 in flight (c32). Prints one JSON line. Only bare specifiers are imported, so the
 // same file runs against another OpenTelemetry line when copied next to that line's node_modules.
 //   node bench/worker.mjs <configuration> <node:http|fetch> <seq|c32> <requests>
+// ZDX_BENCH_WARMUP (warm-up requests) and ZDX_BENCH_EXPORT_INTERVAL_MS (metric collection period, 1000) are
+// for bench/instructions.mjs.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 const [config, client, mode = 'seq', count = '3000'] = process.argv.slice(2);
 const N = Number(count);
-const WARMUP = Math.min(1000, Math.max(200, Math.floor(N / 4)));
+const WARMUP = Number(process.env.ZDX_BENCH_WARMUP) || Math.min(1000, Math.max(200, Math.floor(N / 4)));
+// Collections run on a timer, so their share per request follows the wall clock: the instruction counts
+// (bench/instructions.mjs, under valgrind's slow clock) set a long interval to keep them out.
+const EXPORT_INTERVAL_MS = Number(process.env.ZDX_BENCH_EXPORT_INTERVAL_MS) || 1000;
 const CONCURRENCY = mode === 'c32' ? 32 : 1;
 
 // What each configuration turns on. `zdxHost`: whether the loopback server counts as a ZDX host (extraHosts);
@@ -54,7 +59,9 @@ async function setup({ sdk, spans, zdx, zdxHost, floor }) {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const meterProvider = new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter: nullMetricExporter, exportIntervalMillis: 1000 })],
+    readers: [
+      new PeriodicExportingMetricReader({ exporter: nullMetricExporter, exportIntervalMillis: EXPORT_INTERVAL_MS }),
+    ],
     views: zdx || floor ? zdxViews(zdxOptions) : [],
   });
   metrics.setGlobalMeterProvider(meterProvider);

@@ -1,0 +1,168 @@
+// Instructions per request, counted by valgrind (cachegrind), for the benchmark's configurations: a measure
+// that does not move with the machine's load, where wall and CPU time on a shared 2-core machine spread by
+// +-10% between two identical processes. Each configuration runs twice under valgrind, with the same warm-up
+// and `--requests` apart in length; the difference of the two counts over the difference in requests is the
+// cost of one request, with start-up, module loading and warm-up cancelled out. Instructions spent compiling
+// (V8's parser, Maglev and TurboFan, which keep tiering code up on their own schedule) are reported apart and
+// left out of the ratios: they are a one-off cost that lands in the window by chance.
+// Instructions are not time (a cache miss or a stall costs many cycles for one instruction), so this
+// complements the timed runs of bench/run.mjs; it does not replace them. Needs valgrind; never run in CI.
+//   npm run bench:instructions [-- --configs a,b --clients node:http,fetch --requests 4000 --jobs 2]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { GOALS } from './report.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: opts } = parseArgs({
+  options: {
+    configs: { type: 'string' },
+    clients: { type: 'string', default: 'node:http,fetch' },
+    requests: { type: 'string', default: '4000' },
+    warmup: { type: 'string', default: '1000' },
+    jobs: { type: 'string', default: String(Math.max(1, os.availableParallelism())) },
+    out: { type: 'string', default: join(root, 'bench', 'INSTRUCTIONS.md') },
+    note: { type: 'string' },
+  },
+});
+const SHORT = 1000;
+const REQUESTS = Number(opts.requests);
+const WARMUP = Number(opts.warmup);
+const clients = opts.clients.split(',').map((c) => c.trim());
+// Every configuration some goal (or floor) compares, in the order of the goals.
+const goalConfigs = [...new Set(GOALS.flatMap((g) => [g.a, g.b]))].filter((c) => c !== 'sdk-only-2');
+const configs = opts.configs ? opts.configs.split(',').map((c) => c.trim()) : goalConfigs;
+
+// Compiler, parser and code-generation functions of V8 (by C++ namespace or class), counted apart.
+const COMPILING =
+  /compiler::|maglev::|turboshaft::|Turboshaft|Scanner::|Parser|AstValueFactory|interpreter::Bytecode|CodeGenerator|RegExpCompiler|RegExpParser|Deserializer|baseline::|Zone::|SourcePosition/;
+
+/** Sums a cachegrind output file's instruction counts: all of them, and those in compiling functions. */
+function countInstructions(file) {
+  let total = 0;
+  let compiling = 0;
+  let inCompiler = false;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('fn=')) {
+      inCompiler = COMPILING.test(line);
+      continue;
+    }
+    const c = line.charCodeAt(0);
+    if (c < 0x30 || c > 0x39) continue;
+    const space = line.indexOf(' ');
+    const count = Number(line.slice(space + 1));
+    if (!Number.isFinite(count)) continue;
+    total += count;
+    if (inCompiler) compiling += count;
+  }
+  return { total, compiling };
+}
+
+const work = mkdtempSync(join(os.tmpdir(), 'zdx-instructions-'));
+let serial = 0;
+
+/** One worker under cachegrind; resolves to its counts. */
+function runCounted(config, client, requests) {
+  const file = join(work, `${serial++}.out`);
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(ZDX_)?OTEL_/.test(name))),
+    ZDX_BENCH_WARMUP: String(WARMUP),
+    // Collections run on a timer: under valgrind's slow clock they would land per request at random.
+    ZDX_BENCH_EXPORT_INTERVAL_MS: '3600000',
+  };
+  const args = ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${file}`, process.execPath];
+  args.push(join(root, 'bench', 'worker.mjs'), config, client, 'seq', String(requests));
+  return new Promise((resolve, reject) => {
+    const child = spawn('valgrind', args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.stdout.resume();
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${config} ${client}: exit ${code}\n${stderr.slice(-600)}`));
+      try {
+        resolve(countInstructions(file));
+      } finally {
+        rmSync(file, { force: true });
+      }
+    });
+  });
+}
+
+/** Runs the jobs with at most `limit` at a time, in order. */
+async function pool(jobs, limit) {
+  const results = new Array(jobs.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, lane));
+  return results;
+}
+
+const started = Date.now();
+const log = (line) => process.stdout.write(`${line}\n`);
+log(`instructions per request: ${configs.length} configurations x ${clients.length} clients, ${REQUESTS} requests`);
+const pairs = clients.flatMap((client) => configs.map((config) => ({ config, client })));
+const jobs = pairs.flatMap(({ config, client }) => [
+  () => runCounted(config, client, SHORT),
+  () => runCounted(config, client, SHORT + REQUESTS),
+]);
+const counts = await pool(jobs, Number(opts.jobs));
+rmSync(work, { recursive: true, force: true });
+const perRequest = new Map();
+pairs.forEach(({ config, client }, i) => {
+  const short = counts[2 * i];
+  const long = counts[2 * i + 1];
+  const steady = (long.total - long.compiling - (short.total - short.compiling)) / REQUESTS;
+  const compiling = (long.compiling - short.compiling) / REQUESTS;
+  perRequest.set(`${config} ${client}`, { steady, compiling });
+  log(
+    `  ${client.padEnd(9)} ${config.padEnd(15)} ${(steady / 1000).toFixed(1)}k (+${(compiling / 1000).toFixed(1)}k compiling)`,
+  );
+});
+
+const k = (n) => `${(n / 1000).toFixed(1)}k`;
+const lines = [
+  '# zdx-otel instructions per request',
+  '',
+  'Written by `npm run bench:instructions` (bench/instructions.mjs), not by hand.',
+  `Started ${new Date(started).toISOString()}, took ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+  '',
+  `- Node ${process.version}, valgrind cachegrind; ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
+  ...(opts.note ? [`- Note: ${opts.note}`] : []),
+  `- Method: each configuration of bench/worker.mjs (sequential keep-alive requests, the same deep ZDX path, headers and 429s as the timed runs) runs twice under valgrind after ${WARMUP} warm-up requests, with ${SHORT} and ${SHORT + REQUESTS} measured requests and metric collection kept out of the window; the difference over ${REQUESTS} requests is one request's instructions, start-up cancelled out. Instructions V8 spends compiling (tier-ups land in the window by chance) are shown apart and left out of the ratios.`,
+  '- Instructions are not time: a cache miss costs many cycles for one instruction. This is a low-noise companion to the timed ratios in RESULTS.md, repeatable to about 1-2 %, not a replacement.',
+  '',
+  '| configuration | client | instructions / request | compiling (left out) |',
+  '|---|---|---|---|',
+  ...pairs.map(({ config, client }) => {
+    const r = perRequest.get(`${config} ${client}`);
+    return `| ${config} | ${client} | ${k(r.steady)} | ${k(r.compiling)} |`;
+  }),
+  '',
+  '## Ratios',
+  '',
+  '| comparison | client | ratio | delta / request | goal |',
+  '|---|---|---|---|---|',
+];
+for (const goal of GOALS) {
+  for (const client of clients) {
+    const a = perRequest.get(`${goal.a} ${client}`);
+    const b = perRequest.get(`${goal.b} ${client}`);
+    if (!a || !b) continue;
+    const ratio = a.steady / b.steady;
+    const mark = goal.goal === undefined ? '-' : `<= ${goal.goal}: ${ratio <= goal.goal ? 'pass' : '**miss**'}`;
+    lines.push(`| ${goal.title} | ${client} | ${ratio.toFixed(3)}x | ${k(a.steady - b.steady)} | ${mark} |`);
+  }
+}
+writeFileSync(opts.out, `${lines.join('\n')}\n`);
+log(`wrote ${opts.out}`);
