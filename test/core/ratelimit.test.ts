@@ -65,6 +65,7 @@ describe('header names', () => {
       'x-ratelimit-limit-secont',
       'xratelimit-limit-second',
       'ratelimit_limit',
+      'xatelimit-limit',
       'ratelimit-limit ',
       'ratelimit-limi\u00d4',
       'r\u00c0telimit-limit',
