@@ -32,13 +32,18 @@ const SHORT = 1000;
 const REQUESTS = Number(opts.requests);
 const WARMUP = Number(opts.warmup);
 const clients = opts.clients.split(',').map((c) => c.trim());
-// Every configuration some goal (or floor) compares, in the order of the goals.
-const goalConfigs = [...new Set(GOALS.flatMap((g) => [g.a, g.b]))].filter((c) => c !== 'sdk-only-2');
+// Every configuration some goal (or floor) compares, in the order of the goals; sdk-only-2 too, whose ratio to
+// sdk-only (two identical processes) shows how far two counts of the same work differ.
+const goalConfigs = [...new Set(GOALS.flatMap((g) => [g.a, g.b]))];
 const configs = opts.configs ? opts.configs.split(',').map((c) => c.trim()) : goalConfigs;
 
-// Compiler, parser and code-generation functions of V8 (by C++ namespace or class), counted apart.
+// Compiler, parser and code-generation functions of V8 (by C++ namespace or class), counted apart. V8's own
+// parser only: node's HTTP parser (node::http_parser::Parser) and JSON.parse are work every request does.
+// Counted apart too: V8 setting up hash seeds (HashSeed::InitializeRoots, which searches random primes with
+// detail::sprp), which recurs during a run at a random cost per call: alone it made two identical runs differ by
+// about 6k instructions per request.
 const COMPILING =
-  /compiler::|maglev::|turboshaft::|Turboshaft|Scanner::|Parser|AstValueFactory|interpreter::Bytecode|CodeGenerator|RegExpCompiler|RegExpParser|Deserializer|baseline::|Zone::|SourcePosition/;
+  /detail::sprp|HashSeed::|compiler::|maglev::|turboshaft::|Turboshaft|Scanner::|internal::(?:Parser::|ParserBase<|PreParser)|AstValueFactory|interpreter::Bytecode|CodeGenerator|RegExpCompiler|RegExpParser|Deserializer|baseline::|Zone::|SourcePosition/;
 
 /** Sums a cachegrind output file's instruction counts: all of them, and those in compiling functions. */
 function countInstructions(file) {
@@ -73,7 +78,11 @@ function runCounted(config, client, requests) {
     // Collections run on a timer: under valgrind's slow clock they would land per request at random.
     ZDX_BENCH_EXPORT_INTERVAL_MS: '3600000',
   };
+  // --single-threaded: V8's compiler and GC helper threads would do their share at whatever moment valgrind
+  // schedules them; on the main thread the same work repeats to about 0.3 % between identical runs (1.5 % with
+  // the helper threads).
   const args = ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${file}`, process.execPath];
+  args.push('--single-threaded');
   args.push(join(root, 'bench', 'worker.mjs'), config, client, 'seq', String(requests));
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -126,7 +135,7 @@ pairs.forEach(({ config, client }, i) => {
   const compiling = (long.compiling - short.compiling) / REQUESTS;
   perRequest.set(`${config} ${client}`, { steady, compiling });
   log(
-    `  ${client.padEnd(9)} ${config.padEnd(15)} ${(steady / 1000).toFixed(1)}k (+${(compiling / 1000).toFixed(1)}k compiling)`,
+    `  ${client.padEnd(9)} ${config.padEnd(15)} ${(steady / 1000).toFixed(1)}k (+${(compiling / 1000).toFixed(1)}k left out)`,
   );
 });
 
@@ -139,10 +148,10 @@ const lines = [
   '',
   `- Node ${process.version}, valgrind cachegrind; ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
   ...(opts.note ? [`- Note: ${opts.note}`] : []),
-  `- Method: each configuration of bench/worker.mjs (sequential keep-alive requests, the same deep ZDX path, headers and 429s as the timed runs) runs twice under valgrind after ${WARMUP} warm-up requests, with ${SHORT} and ${SHORT + REQUESTS} measured requests and metric collection kept out of the window; the difference over ${REQUESTS} requests is one request's instructions, start-up cancelled out. Instructions V8 spends compiling (tier-ups land in the window by chance) are shown apart and left out of the ratios.`,
-  '- Instructions are not time: a cache miss costs many cycles for one instruction. This is a low-noise companion to the timed ratios in RESULTS.md, repeatable to about 1-2 %, not a replacement.',
+  `- Method: each configuration of bench/worker.mjs (sequential keep-alive requests, the same deep ZDX path, headers and 429s as the timed runs) runs twice under valgrind, on \`node --single-threaded\` (V8's compiler and GC work on the main thread, so it repeats), after ${WARMUP} warm-up requests, with ${SHORT} and ${SHORT + REQUESTS} measured requests and metric collection kept out of the window; the difference over ${REQUESTS} requests is one request's instructions, start-up cancelled out. Instructions V8 spends compiling (tier-ups land in the window by chance) and setting up hash seeds (a random cost per call) are shown apart and left out of the ratios.`,
+  '- Instructions are not time: a cache miss costs many cycles for one instruction. This is a low-noise companion to the timed ratios in RESULTS.md, not a replacement: two identical runs agree to about 0.3 % of a request (about 1-2k instructions).',
   '',
-  '| configuration | client | instructions / request | compiling (left out) |',
+  '| configuration | client | instructions / request | compiling and hash seeds (left out) |',
   '|---|---|---|---|',
   ...pairs.map(({ config, client }) => {
     const r = perRequest.get(`${config} ${client}`);
