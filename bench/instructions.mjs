@@ -79,8 +79,8 @@ function runCounted(config, client, requests) {
     ZDX_BENCH_EXPORT_INTERVAL_MS: '3600000',
   };
   // --single-threaded: V8's compiler and GC helper threads would do their share at whatever moment valgrind
-  // schedules them; on the main thread the same work repeats to about 0.3 % between identical runs (1.5 % with
-  // the helper threads).
+  // schedules them; on the main thread a node:http metrics run repeats to about 0.3 % (1.5 % with the helper
+  // threads). fetch and the span set-ups still vary by more, in garbage collection: see the A/A row.
   const args = ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${file}`, process.execPath];
   args.push('--single-threaded');
   args.push(join(root, 'bench', 'worker.mjs'), config, client, 'seq', String(requests));
@@ -148,8 +148,8 @@ const lines = [
   '',
   `- Node ${process.version}, valgrind cachegrind; ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
   ...(opts.note ? [`- Note: ${opts.note}`] : []),
-  `- Method: each configuration of bench/worker.mjs (sequential keep-alive requests, the same deep ZDX path, headers and 429s as the timed runs) runs twice under valgrind, on \`node --single-threaded\` (V8's compiler and GC work on the main thread, so it repeats), after ${WARMUP} warm-up requests, with ${SHORT} and ${SHORT + REQUESTS} measured requests and metric collection kept out of the window; the difference over ${REQUESTS} requests is one request's instructions, start-up cancelled out. Instructions V8 spends compiling (tier-ups land in the window by chance) and setting up hash seeds (a random cost per call) are shown apart and left out of the ratios.`,
-  '- Instructions are not time: a cache miss costs many cycles for one instruction. This is a low-noise companion to the timed ratios in RESULTS.md, not a replacement: two identical runs agree to about 0.3 % of a request (about 1-2k instructions).',
+  `- Method: each configuration of bench/worker.mjs (sequential keep-alive requests, the same deep ZDX path, headers and 429s as the timed runs) runs twice under valgrind, on \`node --single-threaded\` (V8's compiler and GC work on the main thread), after ${WARMUP} warm-up requests, with ${SHORT} and ${SHORT + REQUESTS} measured requests and metric collection kept out of the window; the difference over ${REQUESTS} requests is one request's instructions, start-up cancelled out. Instructions V8 spends compiling (tier-ups land in the window by chance) and setting up hash seeds (a random cost per call) are shown apart and left out of the ratios.`,
+  '- Instructions are not time: a cache miss costs many cycles for one instruction. This is a low-noise companion to the timed ratios in RESULTS.md, not a replacement. Two identical runs of the node:http metrics set-ups agree to about 0.3-1.5 %; fetch and the span set-ups vary more (measured up to +-15 % between runs, in garbage collection), so read them against the A/A row and repeat a run before trusting a small difference.',
   '',
   '| configuration | client | instructions / request | compiling and hash seeds (left out) |',
   '|---|---|---|---|',
