@@ -42,17 +42,17 @@ const configs = opts.configs ? opts.configs.split(',').map((c) => c.trim()) : go
 // Counted apart too: V8 setting up hash seeds (HashSeed::InitializeRoots, which searches random primes with
 // detail::sprp), which recurs during a run at a random cost per call: alone it made two identical runs differ by
 // about 6k instructions per request.
-const COMPILING =
+const LEFT_OUT =
   /detail::sprp|HashSeed::|compiler::|maglev::|turboshaft::|Turboshaft|Scanner::|internal::(?:Parser::|ParserBase<|PreParser)|AstValueFactory|interpreter::Bytecode|CodeGenerator|RegExpCompiler|RegExpParser|Deserializer|baseline::|Zone::|SourcePosition/;
 
-/** Sums a cachegrind output file's instruction counts: all of them, and those in compiling functions. */
+/** Sums a cachegrind output file's instruction counts: all of them, and those left out (see LEFT_OUT). */
 function countInstructions(file) {
   let total = 0;
-  let compiling = 0;
-  let inCompiler = false;
+  let leftOut = 0;
+  let inLeftOut = false;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.startsWith('fn=')) {
-      inCompiler = COMPILING.test(line);
+      inLeftOut = LEFT_OUT.test(line);
       continue;
     }
     const c = line.charCodeAt(0);
@@ -61,9 +61,9 @@ function countInstructions(file) {
     const count = Number(line.slice(space + 1));
     if (!Number.isFinite(count)) continue;
     total += count;
-    if (inCompiler) compiling += count;
+    if (inLeftOut) leftOut += count;
   }
-  return { total, compiling };
+  return { total, leftOut };
 }
 
 const work = mkdtempSync(join(os.tmpdir(), 'zdx-instructions-'));
@@ -131,11 +131,11 @@ const perRequest = new Map();
 pairs.forEach(({ config, client }, i) => {
   const short = counts[2 * i];
   const long = counts[2 * i + 1];
-  const steady = (long.total - long.compiling - (short.total - short.compiling)) / REQUESTS;
-  const compiling = (long.compiling - short.compiling) / REQUESTS;
-  perRequest.set(`${config} ${client}`, { steady, compiling });
+  const steady = (long.total - long.leftOut - (short.total - short.leftOut)) / REQUESTS;
+  const leftOut = (long.leftOut - short.leftOut) / REQUESTS;
+  perRequest.set(`${config} ${client}`, { steady, leftOut });
   log(
-    `  ${client.padEnd(9)} ${config.padEnd(15)} ${(steady / 1000).toFixed(1)}k (+${(compiling / 1000).toFixed(1)}k left out)`,
+    `  ${client.padEnd(9)} ${config.padEnd(15)} ${(steady / 1000).toFixed(1)}k (+${(leftOut / 1000).toFixed(1)}k left out)`,
   );
 });
 
@@ -155,7 +155,7 @@ const lines = [
   '|---|---|---|---|',
   ...pairs.map(({ config, client }) => {
     const r = perRequest.get(`${config} ${client}`);
-    return `| ${config} | ${client} | ${k(r.steady)} | ${k(r.compiling)} |`;
+    return `| ${config} | ${client} | ${k(r.steady)} | ${k(r.leftOut)} |`;
   }),
   '',
   '## Ratios',

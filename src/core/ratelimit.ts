@@ -46,11 +46,16 @@ RATE_LIMIT_HEADER_NAMES.forEach((name, slot) => {
   (SLOTS_BY_LENGTH[name.length] ??= []).push(slot);
 });
 
-// The names as character codes, for comparing bytes: several names are built by concatenation, and reading a
-// character of such a string goes through its cons-string representation on every call.
+// The names as character codes: several names are built by concatenation, and reading a character of such a
+// string goes through its cons-string representation on every call.
 const NAME_CODES: readonly Uint8Array[] = RATE_LIMIT_HEADER_NAMES.map((name) =>
   Uint8Array.from(name, (c) => c.charCodeAt(0)),
 );
+
+/** A character code with ASCII upper-case letters lower-cased; no other character folds to one of the names'. */
+function foldAscii(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
 
 /** The slot of the rate-limit header `name` spells in any case (latin1 bytes), or -1. */
 export function rateLimitHeaderSlotOfBytes(name: Uint8Array): number {
@@ -60,11 +65,7 @@ export function rateLimitHeaderSlotOfBytes(name: Uint8Array): number {
     const slot = candidates[k]!;
     const codes = NAME_CODES[slot]!;
     // From the end: names of one length differ near their end (`-second`/`-minute`, `-limit`/`-reset`).
-    for (let i = name.length - 1; i >= 0; i--) {
-      const c = name[i]!;
-      // Upper-case ASCII letters only: no other latin1 character lower-cases to one of the names' characters.
-      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== codes[i]) continue next;
-    }
+    for (let i = name.length - 1; i >= 0; i--) if (foldAscii(name[i]!) !== codes[i]) continue next;
     return slot;
   }
   return -1;
@@ -94,13 +95,12 @@ export function rateLimitHeaderSlotOf(name: string): number {
   return slot;
 }
 
+/** `rateLimitHeaderSlotOfBytes` over a string's characters: run once per spelling (see rateLimitHeaderSlotOf). */
 function slotSpelledBy(name: string, candidates: readonly number[]): number {
-  next: for (const slot of candidates) {
-    const candidate = RATE_LIMIT_HEADER_NAMES[slot]!;
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== candidate.charCodeAt(i)) continue next;
-    }
+  next: for (let k = 0; k < candidates.length; k++) {
+    const slot = candidates[k]!;
+    const codes = NAME_CODES[slot]!;
+    for (let i = name.length - 1; i >= 0; i--) if (foldAscii(name.charCodeAt(i)) !== codes[i]) continue next;
     return slot;
   }
   return -1;
