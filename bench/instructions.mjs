@@ -26,11 +26,13 @@ const { values: opts } = parseArgs({
     jobs: { type: 'string', default: String(Math.max(1, os.availableParallelism())) },
     out: { type: 'string', default: join(root, 'bench', 'INSTRUCTIONS.md') },
     note: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 const SHORT = 1000;
 const REQUESTS = Number(opts.requests);
 const WARMUP = Number(opts.warmup);
+const REPEAT = Math.max(1, Number(opts.repeat));
 const clients = opts.clients.split(',').map((c) => c.trim());
 // Every configuration some goal (or floor) compares, in the order of the goals; sdk-only-2 too, whose ratio to
 // sdk-only (two identical processes) shows how far two counts of the same work differ.
@@ -45,14 +47,25 @@ const configs = opts.configs ? opts.configs.split(',').map((c) => c.trim()) : go
 const LEFT_OUT =
   /detail::sprp|HashSeed::|compiler::|maglev::|turboshaft::|Turboshaft|Scanner::|internal::(?:Parser::|ParserBase<|PreParser)|AstValueFactory|interpreter::Bytecode|CodeGenerator|RegExpCompiler|RegExpParser|Deserializer|baseline::|Zone::|SourcePosition/;
 
-/** Sums a cachegrind output file's instruction counts: all of them, and those left out (see LEFT_OUT). */
+// V8's full (mark-compact) collector: marking, sweeping, evacuation and the pointer updates after it. Counted
+// (it is work the program causes) and also shown apart: a run holds a handful of full collections, so one more
+// or less moves a count by several per cent, where the scavenges of the young generation, many per run, average
+// out.
+const MAJOR_GC =
+  /MarkCompact|MarkingVisitor|MarkingWorklist|MarkingBarrier|MarkingState|IncrementalMarking|Sweeper::|RecordMigratedSlot|Evacuat|LiveObjectVisitor|PointersUpdating|StringTableCleaner/;
+
+/** Sums a cachegrind output file's instruction counts: all of them, those left out (see LEFT_OUT), and the full
+ * collector's (see MAJOR_GC). */
 function countInstructions(file) {
   let total = 0;
   let leftOut = 0;
+  let majorGc = 0;
   let inLeftOut = false;
+  let inMajorGc = false;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.startsWith('fn=')) {
       inLeftOut = LEFT_OUT.test(line);
+      inMajorGc = !inLeftOut && MAJOR_GC.test(line);
       continue;
     }
     const c = line.charCodeAt(0);
@@ -62,8 +75,9 @@ function countInstructions(file) {
     if (!Number.isFinite(count)) continue;
     total += count;
     if (inLeftOut) leftOut += count;
+    else if (inMajorGc) majorGc += count;
   }
-  return { total, leftOut };
+  return { total, leftOut, majorGc };
 }
 
 const work = mkdtempSync(join(os.tmpdir(), 'zdx-instructions-'));
@@ -80,9 +94,11 @@ function runCounted(config, client, requests) {
   };
   // --single-threaded: V8's compiler and GC helper threads would do their share at whatever moment valgrind
   // schedules them; on the main thread a node:http metrics run repeats to about 0.3 % (1.5 % with the helper
-  // threads). fetch and the span set-ups still vary by more, in garbage collection: see the A/A row.
+  // threads). --predictable-gc-schedule fixes V8's heap growing and memory-reducer GCs, which otherwise follow
+  // the wall clock and made two identical span runs differ by up to 8 % in collection work; --no-flush-bytecode
+  // keeps V8 from dropping a function's bytecode (and its inline-cache feedback) after a number of GCs.
   const args = ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${file}`, process.execPath];
-  args.push('--single-threaded');
+  args.push('--single-threaded', '--predictable-gc-schedule', '--no-flush-bytecode');
   args.push(join(root, 'bench', 'worker.mjs'), config, client, 'seq', String(requests));
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -119,43 +135,80 @@ async function pool(jobs, limit) {
 
 const started = Date.now();
 const log = (line) => process.stdout.write(`${line}\n`);
-log(`instructions per request: ${configs.length} configurations x ${clients.length} clients, ${REQUESTS} requests`);
+const elapsed = () => `${((Date.now() - started) / 60000).toFixed(1)} min`;
+log(
+  `instructions per request: ${configs.length} configurations x ${clients.length} clients x ${REPEAT} repeats, ${REQUESTS} requests`,
+);
 const pairs = clients.flatMap((client) => configs.map((config) => ({ config, client })));
-const jobs = pairs.flatMap(({ config, client }) => [
-  () => runCounted(config, client, SHORT),
-  () => runCounted(config, client, SHORT + REQUESTS),
+// Repeats run interleaved (every pair once, then again), so a change on the machine between them hits all alike.
+const runs = Array.from({ length: REPEAT }, (_, r) => pairs.map((pair) => ({ ...pair, r }))).flat();
+let done = 0;
+const counted = async (config, client, requests) => {
+  const result = await runCounted(config, client, requests);
+  done++;
+  log(`  ${String(done).padStart(3)}/${2 * runs.length} ${client} ${config} (${requests} requests), ${elapsed()}`);
+  return result;
+};
+const jobs = runs.flatMap(({ config, client }) => [
+  () => counted(config, client, SHORT),
+  () => counted(config, client, SHORT + REQUESTS),
 ]);
 const counts = await pool(jobs, Number(opts.jobs));
 rmSync(work, { recursive: true, force: true });
-const perRequest = new Map();
-pairs.forEach(({ config, client }, i) => {
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+/** Per pair: one request's instructions in each repeat (steady: all counted but the left-out). */
+const samples = new Map();
+runs.forEach(({ config, client }, i) => {
   const short = counts[2 * i];
   const long = counts[2 * i + 1];
-  const steady = (long.total - long.leftOut - (short.total - short.leftOut)) / REQUESTS;
-  const leftOut = (long.leftOut - short.leftOut) / REQUESTS;
-  perRequest.set(`${config} ${client}`, { steady, leftOut });
-  log(
-    `  ${client.padEnd(9)} ${config.padEnd(15)} ${(steady / 1000).toFixed(1)}k (+${(leftOut / 1000).toFixed(1)}k left out)`,
-  );
+  const key = `${config} ${client}`;
+  const list = samples.get(key) ?? [];
+  list.push({
+    steady: (long.total - long.leftOut - (short.total - short.leftOut)) / REQUESTS,
+    majorGc: (long.majorGc - short.majorGc) / REQUESTS,
+    leftOut: (long.leftOut - short.leftOut) / REQUESTS,
+  });
+  samples.set(key, list);
 });
+const perRequest = new Map();
+for (const { config, client } of pairs) {
+  const list = samples.get(`${config} ${client}`);
+  const steadies = list.map((s) => s.steady);
+  const r = {
+    steady: median(steadies),
+    low: Math.min(...steadies),
+    high: Math.max(...steadies),
+    majorGc: median(list.map((s) => s.majorGc)),
+    leftOut: median(list.map((s) => s.leftOut)),
+  };
+  perRequest.set(`${config} ${client}`, r);
+  const k1 = (n) => `${(n / 1000).toFixed(1)}k`;
+  log(
+    `  ${client.padEnd(9)} ${config.padEnd(15)} ${k1(r.steady)} [${k1(r.low)}-${k1(r.high)}] (major GC ${k1(r.majorGc)}; +${k1(r.leftOut)} left out)`,
+  );
+}
 
 const k = (n) => `${(n / 1000).toFixed(1)}k`;
 const lines = [
   '# zdx-otel instructions per request',
   '',
   'Written by `npm run bench:instructions` (bench/instructions.mjs), not by hand.',
-  `Started ${new Date(started).toISOString()}, took ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+  `Started ${new Date(started).toISOString()}, took ${elapsed()}.`,
   '',
   `- Node ${process.version}, valgrind cachegrind; ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
   ...(opts.note ? [`- Note: ${opts.note}`] : []),
   `- Method: each configuration of bench/worker.mjs (sequential keep-alive requests, the same deep ZDX path, headers and 429s as the timed runs) runs twice under valgrind, on \`node --single-threaded\` (V8's compiler and GC work on the main thread), after ${WARMUP} warm-up requests, with ${SHORT} and ${SHORT + REQUESTS} measured requests and metric collection kept out of the window; the difference over ${REQUESTS} requests is one request's instructions, start-up cancelled out. Instructions V8 spends compiling (tier-ups land in the window by chance) and setting up hash seeds (a random cost per call) are shown apart and left out of the ratios.`,
   '- Instructions are not time: a cache miss costs many cycles for one instruction. This is a low-noise companion to the timed ratios in RESULTS.md, not a replacement. Two identical runs of the node:http metrics set-ups agree to about 0.3-1.5 %; fetch and the span set-ups vary more (measured up to +-15 % between runs, in garbage collection), so read them against the A/A row and repeat a run before trusting a small difference.',
   '',
-  '| configuration | client | instructions / request | compiling and hash seeds (left out) |',
-  '|---|---|---|---|',
+  `| configuration | client | instructions / request${REPEAT > 1 ? ` (median of ${REPEAT} [range])` : ''} | of which full GC | compiling and hash seeds (left out) |`,
+  '|---|---|---|---|---|',
   ...pairs.map(({ config, client }) => {
     const r = perRequest.get(`${config} ${client}`);
-    return `| ${config} | ${client} | ${k(r.steady)} | ${k(r.leftOut)} |`;
+    const range = REPEAT > 1 ? ` [${k(r.low)}-${k(r.high)}]` : '';
+    return `| ${config} | ${client} | ${k(r.steady)}${range} | ${k(r.majorGc)} | ${k(r.leftOut)} |`;
   }),
   '',
   '## Ratios',
