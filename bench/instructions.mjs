@@ -4,10 +4,11 @@
 // and `--requests` apart in length; the difference of the two counts over the difference in requests is the
 // cost of one request, with start-up, module loading and warm-up cancelled out. Instructions spent compiling
 // (V8's parser, Maglev and TurboFan, which keep tiering code up on their own schedule) are reported apart and
-// left out of the ratios: they are a one-off cost that lands in the window by chance.
+// left out of the ratios: they are a one-off cost that lands in the window by chance. So are full collections
+// (see MAJOR_GC), which land in a window one more or one fewer time by chance.
 // Instructions are not time (a cache miss or a stall costs many cycles for one instruction), so this
 // complements the timed runs of bench/run.mjs; it does not replace them. Needs valgrind; never run in CI.
-//   npm run bench:instructions [-- --configs a,b --clients node:http,fetch --requests 4000 --jobs 2]
+//   npm run bench:instructions [-- --configs a,b --clients node:http,fetch --requests 4000 --jobs 2 --repeat 3]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -47,14 +48,16 @@ const configs = opts.configs ? opts.configs.split(',').map((c) => c.trim()) : go
 const LEFT_OUT =
   /detail::sprp|HashSeed::|compiler::|maglev::|turboshaft::|Turboshaft|Scanner::|internal::(?:Parser::|ParserBase<|PreParser)|AstValueFactory|interpreter::Bytecode|CodeGenerator|RegExpCompiler|RegExpParser|Deserializer|baseline::|Zone::|SourcePosition/;
 
-// V8's full (mark-compact) collector: marking, sweeping, evacuation and the pointer updates after it. Counted
-// (it is work the program causes) and also shown apart: a run holds a handful of full collections, so one more
-// or less moves a count by several per cent, where the scavenges of the young generation, many per run, average
-// out.
+// V8's full (mark-compact) collector: marking, sweeping, evacuation and the pointer updates after it. Shown
+// apart and left out of the ratios like compiling: in these set-ups a full collection comes about once per
+// 20,000 requests (node --trace-gc, metrics set-ups) or every few hundred (spans, held in the batch queue), so a
+// window of a few thousand requests holds one more or one fewer by where the heap limit happens to fall, and one
+// more adds some 20k instructions to every request of a metrics run. The scavenges of the young generation,
+// where a request's garbage dies, are many per run and stay counted.
 const MAJOR_GC =
   /MarkCompact|MarkingVisitor|MarkingWorklist|MarkingBarrier|MarkingState|IncrementalMarking|Sweeper::|RecordMigratedSlot|Evacuat|LiveObjectVisitor|PointersUpdating|StringTableCleaner/;
 
-/** Sums a cachegrind output file's instruction counts: all of them, those left out (see LEFT_OUT), and the full
+/** Sums a cachegrind output file's instruction counts: all of them, compiling's (see LEFT_OUT), and the full
  * collector's (see MAJOR_GC). */
 function countInstructions(file) {
   let total = 0;
@@ -159,7 +162,7 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-/** Per pair: one request's instructions in each repeat (steady: all counted but the left-out). */
+/** Per pair: one request's instructions in each repeat (steady: all but compiling and full collections). */
 const samples = new Map();
 runs.forEach(({ config, client }, i) => {
   const short = counts[2 * i];
@@ -167,7 +170,7 @@ runs.forEach(({ config, client }, i) => {
   const key = `${config} ${client}`;
   const list = samples.get(key) ?? [];
   list.push({
-    steady: (long.total - long.leftOut - (short.total - short.leftOut)) / REQUESTS,
+    steady: (long.total - long.leftOut - long.majorGc - (short.total - short.leftOut - short.majorGc)) / REQUESTS,
     majorGc: (long.majorGc - short.majorGc) / REQUESTS,
     leftOut: (long.leftOut - short.leftOut) / REQUESTS,
   });
@@ -187,7 +190,7 @@ for (const { config, client } of pairs) {
   perRequest.set(`${config} ${client}`, r);
   const k1 = (n) => `${(n / 1000).toFixed(1)}k`;
   log(
-    `  ${client.padEnd(9)} ${config.padEnd(15)} ${k1(r.steady)} [${k1(r.low)}-${k1(r.high)}] (major GC ${k1(r.majorGc)}; +${k1(r.leftOut)} left out)`,
+    `  ${client.padEnd(9)} ${config.padEnd(15)} ${k1(r.steady)} [${k1(r.low)}-${k1(r.high)}] (left out: full GC ${k1(r.majorGc)}, compiling ${k1(r.leftOut)})`,
   );
 }
 
@@ -200,10 +203,11 @@ const lines = [
   '',
   `- Node ${process.version}, valgrind cachegrind; ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
   ...(opts.note ? [`- Note: ${opts.note}`] : []),
-  `- Method: each configuration of bench/worker.mjs (sequential keep-alive requests, the same deep ZDX path, headers and 429s as the timed runs) runs twice under valgrind, on \`node --single-threaded\` (V8's compiler and GC work on the main thread), after ${WARMUP} warm-up requests, with ${SHORT} and ${SHORT + REQUESTS} measured requests and metric collection kept out of the window; the difference over ${REQUESTS} requests is one request's instructions, start-up cancelled out. Instructions V8 spends compiling (tier-ups land in the window by chance) and setting up hash seeds (a random cost per call) are shown apart and left out of the ratios.`,
-  '- Instructions are not time: a cache miss costs many cycles for one instruction. This is a low-noise companion to the timed ratios in RESULTS.md, not a replacement. Two identical runs of the node:http metrics set-ups agree to about 0.3-1.5 %; fetch and the span set-ups vary more (measured up to +-15 % between runs, in garbage collection), so read them against the A/A row and repeat a run before trusting a small difference.',
+  `- Method: each configuration of bench/worker.mjs (sequential keep-alive requests, the same deep ZDX path, headers and 429s as the timed runs) runs twice under valgrind, on \`node --single-threaded --predictable-gc-schedule --no-flush-bytecode\` (V8's compiler and GC work on the main thread, and the heap grows with allocation, not with the clock), after ${WARMUP} warm-up requests, with ${SHORT} and ${SHORT + REQUESTS} measured requests and metric collection kept out of the window; the difference over ${REQUESTS} requests is one request's instructions, start-up cancelled out.${REPEAT > 1 ? ` Every pair runs ${REPEAT} times, interleaved; the median is used and the range shown.` : ''}`,
+  "- Shown apart and left out of the ratios: instructions V8 spends compiling (tier-ups land in the window by chance) and setting up hash seeds (a random cost per call), and full (mark-compact) collections, which come every few hundred requests (spans, held in the batch queue) to every twenty thousand (metrics only), so a window holds one more or one fewer by where the heap limit falls. The young-generation scavenges, where a request's garbage dies, stay counted.",
+  '- Instructions are not time: a cache miss costs many cycles for one instruction. This is a low-noise companion to the timed ratios in RESULTS.md, not a replacement. Read a small difference against the A/A row (two identical configurations).',
   '',
-  `| configuration | client | instructions / request${REPEAT > 1 ? ` (median of ${REPEAT} [range])` : ''} | of which full GC | compiling and hash seeds (left out) |`,
+  `| configuration | client | instructions / request${REPEAT > 1 ? ` (median of ${REPEAT} [range])` : ''} | full GC (left out) | compiling and hash seeds (left out) |`,
   '|---|---|---|---|---|',
   ...pairs.map(({ config, client }) => {
     const r = perRequest.get(`${config} ${client}`);
