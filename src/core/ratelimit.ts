@@ -129,12 +129,16 @@ export class RateLimitHeaderValues {
     return this.isFilled;
   }
 
-  /** Keeps the first value of a header, as node:http's `headers` object does for these names. */
+  /**
+   * Keeps the first value of a header, as node:http's `headers` object does for these names. The usual count
+   * is kept as its number: the metrics (`counts`) and the span (`facts`) both read it, and neither scans it again.
+   */
   set(slot: number, value: string): void {
-    if (this.values[slot] === undefined) {
-      this.values[slot] = value;
-      this.isFilled = true;
-    }
+    if (this.values[slot] !== undefined) return;
+    // Retry-After is not a count (it may be a date): always text.
+    const count = slot === SLOT_RETRY_AFTER ? undefined : plainDigits(value);
+    this.values[slot] = count ?? value;
+    this.isFilled = true;
   }
 
   /**

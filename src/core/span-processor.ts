@@ -47,6 +47,7 @@ const MAX_CACHED_STATUSES = 1000;
 // Captured header attributes (only present if a user turned header capture on) that carry credentials.
 const SECRET_HEADER_ATTRIBUTE =
   /^http\.(?:request|response)\.header\.(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-partner-id|.*token.*|.*secret.*)$/;
+const CAPTURED_HEADER_PREFIX_LENGTH = 'http.request.header.'.length;
 
 /**
  * Completes the CLIENT spans that `@opentelemetry/instrumentation-http` and `-undici` make for ZDX calls,
@@ -182,8 +183,10 @@ export class ZdxSpanProcessor implements SpanProcessor {
     const path = stringAttribute(attributes[ATTR_URL_PATH]);
     if (path !== undefined) setIfChanged(span, ATTR_URL_PATH, path, this.redactor.path(path));
     for (const key in attributes) {
-      // Captured headers only exist when a user turned header capture on: test the prefix before the pattern.
-      if (key.startsWith('http.re') && SECRET_HEADER_ATTRIBUTE.test(key)) span.setAttribute(key, ['REDACTED']);
+      // Captured headers only exist when a user turned header capture on: test the length (the shortest is
+      // `http.request.header.` and a name, longer than most keys a span has), then the prefix, then the pattern.
+      if (key.length > CAPTURED_HEADER_PREFIX_LENGTH && key.startsWith('http.re') && SECRET_HEADER_ATTRIBUTE.test(key))
+        span.setAttribute(key, ['REDACTED']);
     }
   }
 }
