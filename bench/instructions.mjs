@@ -144,7 +144,7 @@ log(
 );
 const pairs = clients.flatMap((client) => configs.map((config) => ({ config, client })));
 // Repeats run interleaved (every pair once, then again), so a change on the machine between them hits all alike.
-const runs = Array.from({ length: REPEAT }, (_, r) => pairs.map((pair) => ({ ...pair, r }))).flat();
+const runs = Array.from({ length: REPEAT }, () => pairs).flat();
 let done = 0;
 const counted = async (config, client, requests) => {
   const result = await runCounted(config, client, requests);
@@ -176,6 +176,7 @@ runs.forEach(({ config, client }, i) => {
   });
   samples.set(key, list);
 });
+const k = (n) => `${(n / 1000).toFixed(1)}k`;
 const perRequest = new Map();
 for (const { config, client } of pairs) {
   const list = samples.get(`${config} ${client}`);
@@ -188,13 +189,11 @@ for (const { config, client } of pairs) {
     leftOut: median(list.map((s) => s.leftOut)),
   };
   perRequest.set(`${config} ${client}`, r);
-  const k1 = (n) => `${(n / 1000).toFixed(1)}k`;
   log(
-    `  ${client.padEnd(9)} ${config.padEnd(15)} ${k1(r.steady)} [${k1(r.low)}-${k1(r.high)}] (left out: full GC ${k1(r.majorGc)}, compiling ${k1(r.leftOut)})`,
+    `  ${client.padEnd(9)} ${config.padEnd(15)} ${k(r.steady)} [${k(r.low)}-${k(r.high)}] (left out: full GC ${k(r.majorGc)}, compiling ${k(r.leftOut)})`,
   );
 }
 
-const k = (n) => `${(n / 1000).toFixed(1)}k`;
 const lines = [
   '# zdx-otel instructions per request',
   '',
