@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, CLIENTS } from '../support/clients.js';
 import { setupOtel, type OtelHarness } from '../support/otel.js';
-import { startZdxLikeServer, type TestServer } from '../support/zdx-server.js';
+import { startZdxLikeServer, TOKEN_SESSION_COOKIE, type TestServer } from '../support/zdx-server.js';
 
 // Values that must never appear in anything exported: each is planted where a ZDX client really puts
 // secrets or personal data (headers, token bodies, PII query parameters, URL credentials), and where an
@@ -24,6 +24,8 @@ const PLANTED = {
   userName: 'jsmithplanted',
   otherKeyIp: '172.16.99.7',
   otherKeyMac: '00:1a:2b:3c:4d:5e',
+  // Sent by the server, in the token response's Set-Cookie header.
+  responseCookie: TOKEN_SESSION_COOKIE,
 };
 
 // Captured on purpose, to prove that header capture is on and its attributes are exported.
@@ -34,11 +36,14 @@ let otel: OtelHarness;
 
 beforeAll(async () => {
   zdx = await startZdxLikeServer();
-  // Header capture on (users turn it on): the partner id, the authorization and the cookie would be recorded
+  // Header capture on (users turn it on): the partner id, the authorization and both cookies would be recorded
   // as span attributes if the span processor did not replace them.
   otel = setupOtel({
     zdx: { extraHosts: [zdx.hostPort] },
-    captureHeaders: { request: ['authorization', 'x-partner-id', 'cookie', 'x-request-tag'] },
+    captureHeaders: {
+      request: ['authorization', 'x-partner-id', 'cookie', 'x-request-tag'],
+      response: ['set-cookie', 'content-type'],
+    },
   });
 });
 afterAll(async () => {
@@ -98,6 +103,8 @@ describe('nothing sensitive reaches exported spans or metrics', () => {
     expect(exported).toContain('from=1');
     expect(exported).toContain(VISIBLE_HEADER);
     expect(exported).toContain('http.request.header.x-partner-id');
+    expect(exported).toContain('http.response.header.content-type');
+    expect(exported).toContain('http.response.header.set-cookie');
     // ...and none of the planted values, in any encoding.
     for (const [where, value] of Object.entries(PLANTED)) {
       expect(exported, where).not.toContain(value);

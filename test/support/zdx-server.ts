@@ -23,6 +23,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** The session cookie the token endpoint sets: a secret in a response header (see test/core/secrets.test.ts). */
+export const TOKEN_SESSION_COOKIE = 'set-cookie-planted-44';
+
 interface State {
   requests: number;
   traced: number;
@@ -56,6 +59,7 @@ function handle(server: State, req: IncomingMessage, res: ServerResponse): void 
     }
     // A remaining count chosen by the request, so each concurrent request's span can be checked for its own.
     if (url.searchParams.has('remaining')) headers['RateLimit-Remaining'] = url.searchParams.get('remaining')!;
+    if (url.pathname.endsWith('/oauth/token')) headers['Set-Cookie'] = `session=${TOKEN_SESSION_COOKIE}; HttpOnly`;
     if (status === 204) {
       res.writeHead(status, headers).end();
       return;
