@@ -47,7 +47,8 @@ const MAX_CACHED_STATUSES = 1000;
 // Captured header attributes (only present if a user turned header capture on) that carry credentials.
 const SECRET_HEADER_ATTRIBUTE =
   /^http\.(?:request|response)\.header\.(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-partner-id|.*token.*|.*secret.*)$/;
-const CAPTURED_HEADER_PREFIX_LENGTH = 'http.request.header.'.length;
+const REQUEST_HEADER_PREFIX = 'http.request.header.';
+const RESPONSE_HEADER_PREFIX = 'http.response.header.';
 
 /**
  * Completes the CLIENT spans that `@opentelemetry/instrumentation-http` and `-undici` make for ZDX calls,
@@ -184,8 +185,13 @@ export class ZdxSpanProcessor implements SpanProcessor {
     if (path !== undefined) setIfChanged(span, ATTR_URL_PATH, path, this.redactor.path(path));
     for (const key in attributes) {
       // Captured headers only exist when a user turned header capture on: test the length (the shortest is
-      // `http.request.header.` and a name, longer than most keys a span has), then the prefix, then the pattern.
-      if (key.length > CAPTURED_HEADER_PREFIX_LENGTH && key.startsWith('http.re') && SECRET_HEADER_ATTRIBUTE.test(key))
+      // `http.request.header.` and a name, longer than most keys a span has), then the two prefixes (which
+      // `http.request.method_original` and `http.response.status_code` fail), and only then the pattern.
+      if (
+        key.length > REQUEST_HEADER_PREFIX.length &&
+        (key.startsWith(REQUEST_HEADER_PREFIX) || key.startsWith(RESPONSE_HEADER_PREFIX)) &&
+        SECRET_HEADER_ATTRIBUTE.test(key)
+      )
         span.setAttribute(key, ['REDACTED']);
     }
   }
@@ -201,9 +207,10 @@ function setRateLimitAttributes(span: Span, facts: ZdxRateLimitFacts): void {
   if (facts.resetEpochSeconds !== undefined) span.setAttribute(ATTR_ZDX_RATE_LIMIT_RESET, facts.resetEpochSeconds);
   if (facts.retryAfterSeconds !== undefined) span.setAttribute(ATTR_ZDX_RETRY_AFTER, facts.retryAfterSeconds);
   if (!facts.windows) return;
-  for (const window of Object.keys(facts.windows) as ZdxRateLimitWindow[]) {
-    const values = facts.windows[window];
-    const keys = WINDOW_KEYS[window];
+  // for-in, not Object.keys: no array per span.
+  for (const window in facts.windows) {
+    const values = facts.windows[window as ZdxRateLimitWindow];
+    const keys = WINDOW_KEYS[window as ZdxRateLimitWindow];
     if (values?.limit !== undefined) span.setAttribute(keys[0], values.limit);
     if (values?.remaining !== undefined) span.setAttribute(keys[1], values.remaining);
   }
