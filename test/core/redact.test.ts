@@ -301,4 +301,15 @@ describe('compileRedactor(): one redactor, many calls', () => {
     expect(r.path('/v1/users/bob')).toBe('/v1/users/REDACTED');
     expect(r.query('?token=abc&x=1')).toBe('token=REDACTED&x=1');
   });
+
+  it('keeps a word only as the whole segment, whatever came before', () => {
+    const r = compileRedactor();
+    expect(r.path('/v1/devices/1/apps/2')).toBe('/v1/devices/1/apps/2');
+    // Segments that start or end with a word just seen at the same position, or are cut short of it.
+    expect(r.path('/v1/devicesjsmith/1/appsjane/2')).toBe('/v1/REDACTED/1/REDACTED/2');
+    expect(r.path('/v1/devices/1/jsmithapps/2')).toBe('/v1/devices/1/REDACTED/2');
+    expect(r.path('/v1/devic/1/ap/2')).toBe('/v1/REDACTED/1/REDACTED/2');
+    expect(r.path('/v1/x/devices/jsmith/apps')).toBe('/v1/REDACTED/devices/REDACTED/apps');
+    expect(r.path('/v1/devices/1/apps/2')).toBe('/v1/devices/1/apps/2');
+  });
 });
