@@ -161,6 +161,25 @@ describe('compileRedactor().query', () => {
   });
 });
 
+// Parameters of letters, digits, `_` and `,` only (the usual ZDX query) are judged in place, without the
+// decoding and splitting the others go through: these pin that path to the same verdicts.
+describe('compileRedactor().query on plain parameters', () => {
+  const r = compileRedactor();
+  it('keeps them as they are, unless a sensitive key has a value', () => {
+    const usual = 'from=1700000000&to=1700003600&loc=1,2&metric_name=pft&flag&empty=';
+    expect(r.query(usual)).toBe(usual);
+    expect(r.query('token=abc123&x=1;USER_ID=5&key=&code')).toBe('token=REDACTED&x=1;USER_ID=REDACTED&key=&code');
+    expect(r.query('=5&Token=1')).toBe('=5&Token=REDACTED');
+  });
+  it('redacts a JWT start in a value, a key or a bare parameter, and only within one piece', () => {
+    expect(r.query('a=xeyJhbGciOiJIUzI1NiJ9&b=1')).toBe('a=REDACTED&b=1');
+    expect(r.query('eyJhbGci=1')).toBe('REDACTED=REDACTED');
+    expect(r.query('b=1&eyJhbGci')).toBe('b=1&REDACTED');
+    expect(r.query('a=ey&b=J')).toBe('a=ey&b=J');
+    expect(r.query('e=yJ&ey=J')).toBe('e=yJ&ey=J');
+  });
+});
+
 describe('compileRedactor() on encoded forms', () => {
   const r = compileRedactor();
 

@@ -102,6 +102,16 @@ const SENSITIVE_KEY_PARTS: readonly string[] = [
   'ipv6',
 ];
 
+// redactParams' state of a parameter: not plain (judged by redactParam), or plain without an `=`.
+const NOT_PLAIN = -2;
+const NO_EQUALS = -1;
+
+/** A letter, digit, `_` or `,`: characters that neither decode to anything else nor make a value look sensitive. */
+function isPlainChar(c: number): boolean {
+  const lower = c | 0x20;
+  return (lower >= 0x61 && lower <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2c;
+}
+
 /** Rounds of percent-decoding before a value is judged: enough for double and triple encoding. */
 const MAX_DECODE_ROUNDS = 4;
 /** Query keys whose verdict is remembered per redactor. */
@@ -190,6 +200,52 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     return /[=&;]/.test(key) || looksSensitive(key) ? `${REDACTED}=${REDACTED}` : `${rawKey}=${REDACTED}`;
   };
 
+  /** The redacted form of `q[start, end)`, one parameter, or undefined when it stays as it is. */
+  const redactParamAt = (q: string, start: number, end: number, plainEq: number): string | undefined => {
+    if (plainEq !== NOT_PLAIN) {
+      // A plain parameter (see redactParams) decodes to itself and no piece of it looks like personal data, so
+      // only its key can make it sensitive, and only with a value: what redactParam decides, without the pieces.
+      if (plainEq === NO_EQUALS || plainEq === end - 1) return undefined;
+      const key = q.slice(start, plainEq);
+      return isSensitiveKey(key) ? `${key}=${REDACTED}` : undefined;
+    }
+    const param = q.slice(start, end);
+    const redacted = redactParam(param);
+    return redacted === param ? undefined : redacted;
+  };
+
+  /**
+   * Every parameter of `q` (split on `&` and `;`) through redactParam, in one pass over the characters: the
+   * usual parameter, `key=value` of letters, digits, `_` and `,` (`from=1700000000`, `loc=1,2`), is judged
+   * in place, and the result is only built once a parameter changes (most queries come back as they went in).
+   */
+  const redactParams = (q: string): string => {
+    let out: string | undefined;
+    let copied = 0;
+    let start = 0;
+    // While the current parameter is plain: NO_EQUALS, or the index of its one `=`; NOT_PLAIN once it is not.
+    let plainEq = NO_EQUALS;
+    for (let i = 0; i <= q.length; i++) {
+      const c = i < q.length ? q.charCodeAt(i) : 0x26; /* & ends the last parameter */
+      if (c === 0x26 /* & */ || c === 0x3b /* ; */) {
+        if (i > start) {
+          const redacted = redactParamAt(q, start, i, plainEq);
+          if (redacted !== undefined) {
+            out = `${out ?? ''}${q.slice(copied, start)}${redacted}`;
+            copied = i;
+          }
+        }
+        start = i + 1;
+        plainEq = NO_EQUALS;
+      } else if (plainEq !== NOT_PLAIN) {
+        if (c === 0x3d /* = */) plainEq = plainEq === NO_EQUALS ? i : NOT_PLAIN;
+        // `eyJ` (a JWT) is caught at its last letter.
+        else if (!isPlainChar(c) || (c === 0x4a && i - start >= 2 && q.startsWith('ey', i - 2))) plainEq = NOT_PLAIN;
+      }
+    }
+    return out === undefined ? q : out + q.slice(copied);
+  };
+
   // A span carries its path and query twice, inside url.full and as url.path / url.query, and they are
   // redacted one right after the other: the last input and result of each are remembered (both are pure
   // functions of their input), so the second redaction is a string comparison.
@@ -204,10 +260,7 @@ export function compileRedactor(extraKeys?: readonly string[]): Redactor {
     if (hash >= 0) q = q.slice(0, hash);
     if (q === '') return '';
     if (q === lastQuery) return lastQueryResult;
-    const result = q
-      .split(/([&;])/)
-      .map((part, i) => (i % 2 === 1 ? part : redactParam(part)))
-      .join('');
+    const result = redactParams(q);
     lastQuery = q;
     lastQueryResult = result;
     return result;
