@@ -57,6 +57,20 @@ try {
   measure('classifyStatus', (i) => {
     sink += classifyStatus(200 + (i % 400)).retryable ? 1 : 0;
   });
+  // What ZdxSpanProcessor redacts per span (url.full, url.query, url.path, as instrumentation-undici sets them),
+  // each call with a time window of its own, as ZDX calls carry: the redactor's memory of the last query misses.
+  const { compileRedactor } = await import('../dist/esm/core/route/redact.js');
+  const redactor = compileRedactor();
+  const spanUrls = urls.map(
+    (u, i) => `${u.slice(0, u.indexOf('?'))}?from=${1700000000 + i * 60}&to=${1700003600 + i * 60}&loc=12&offset=${i}`,
+  );
+  const spanQueries = spanUrls.map((u) => u.slice(u.indexOf('?')));
+  const spanPaths = spanUrls.map((u) => u.slice(u.indexOf('/', 'https://'.length), u.indexOf('?')));
+  measure('span redaction: url.full + url.query + url.path, fresh query', (i) => {
+    const k = i & 1023;
+    sink += redactor.full(spanUrls[k]).length + redactor.query(spanQueries[k]).length;
+    sink += redactor.path(spanPaths[k]).length;
+  });
 } catch (error) {
   notRunnable.routing = String(error?.message ?? error).split('\n')[0];
 }

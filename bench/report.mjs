@@ -197,7 +197,8 @@ export function renderResults(res) {
     '',
     '- Each configuration runs in its own fresh Node process (instrumentations patch and subscribe process-wide): a ' +
       'loopback HTTP server and the client in that process, keep-alive, a deep known ZDX path ' +
-      '(`/v1/devices/{id}/apps/{id}/web-probes/{id}`, a new device id per call, every tenth call a 429) and the ' +
+      '(`/v1/devices/{id}/apps/{id}/web-probes/{id}?from=...&to=...`, a new device id and time window per call, ' +
+      'every tenth call a 429) and the ' +
       'rate-limit headers ZDX sends (X-Ratelimit-*-Second/-Hour and RateLimit-*). Exporters drop everything: the ' +
       'cost measured is recording, not I/O.',
     `- Two clients (node:http with a keep-alive Agent, global fetch) and two modes: sequential (one request at a ` +
@@ -315,7 +316,8 @@ export function renderResults(res) {
       'The two "per request" rows publish the three undici channel messages of one fetch() (create, headers, ' +
         "trailers) on the real channels to a real ZdxInstrumentation and MeterProvider with zdxViews: zdx-otel's whole " +
         'metric path without HTTP around it; the not-a-ZDX-host row is mostly the harness itself (three messages and ' +
-        'their objects). `new URL()` is a yardstick: what every HTTP client already spends on a URL once per request.',
+        'their objects). `new URL()` is a yardstick: what every HTTP client already spends on a URL once per request. ' +
+        'The span redaction row is what ZdxSpanProcessor does to the URL attributes of one span.',
       '',
     );
   }

@@ -192,9 +192,10 @@ const call =
         await (await fetch(url)).arrayBuffer();
       }
     : httpGet;
-// A deep known ZDX path with a different device id each time; every tenth call gets a 429.
+// A deep known ZDX path with a different device id and time window each time, as ZDX calls carry; every tenth
+// call gets a 429.
 const urlOf = (i) =>
-  `${base}/v1/devices/${i}/apps/${i % 97}/web-probes/${i % 13}${i % 10 === 0 ? '?status=429' : '?from=1&to=2'}`;
+  `${base}/v1/devices/${i}/apps/${i % 97}/web-probes/${i % 13}?from=${1700000000 + i}&to=${1700003600 + i}${i % 10 === 0 ? '&status=429' : ''}`;
 
 async function drive(n, offset) {
   let next = 0;
