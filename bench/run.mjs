@@ -48,8 +48,8 @@ const int = (value, fallback) => (value === undefined ? fallback : Number.parseI
 const plan = {
   quick: opts.quick,
   rounds: int(opts.rounds, opts.quick ? 2 : 5),
-  otel2Rounds: opts['no-otel2'] ? 0 : int(opts['otel2-rounds'], opts.quick ? 1 : 3),
-  seqRequests: int(opts.requests, opts.quick ? 1000 : 4000),
+  otel2Rounds: opts['no-otel2'] ? 0 : int(opts['otel2-rounds'], opts.quick ? 1 : 2),
+  seqRequests: int(opts.requests, opts.quick ? 500 : 3000),
   cardinalityRequests: opts['no-cardinality'] ? 0 : int(opts['cardinality-requests'], opts.quick ? 200_000 : 1_000_000),
   microBatches: opts['no-micro'] ? 0 : opts.quick ? 101 : 301,
   markBy: opts['mark-by'] === 'wall' ? 'wall' : 'cpu',
