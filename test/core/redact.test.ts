@@ -324,7 +324,7 @@ describe('compileRedactor(): one redactor, many calls', () => {
   it('keeps a word only as the whole segment, whatever came before', () => {
     const r = compileRedactor();
     expect(r.path('/v1/devices/1/apps/2')).toBe('/v1/devices/1/apps/2');
-    // Segments that start or end with a word just seen at the same position, or are cut short of it.
+    // Right after those words were kept: segments that start or end with one of them, or are cut short of it.
     expect(r.path('/v1/devicesjsmith/1/appsjane/2')).toBe('/v1/REDACTED/1/REDACTED/2');
     expect(r.path('/v1/devices/1/jsmithapps/2')).toBe('/v1/devices/1/REDACTED/2');
     expect(r.path('/v1/devic/1/ap/2')).toBe('/v1/REDACTED/1/REDACTED/2');
