@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZDX_ENDPOINTS } from '../../src/core/catalog/endpoints.js';
 import { classifyStatus, statusMessage } from '../../src/core/catalog/status.js';
-import { PATH_WORDS } from '../../src/core/catalog/words.js';
+import { PATH_WORDS, PLAIN_QUERY_KEYS } from '../../src/core/catalog/words.js';
 import { STATUS_CLASSES } from '../../src/core/contract.js';
 import { parseRateLimitHeaders, RATE_LIMIT_HEADER_NAMES } from '../../src/core/ratelimit.js';
 import { compileRedactor } from '../../src/core/route/redact.js';
@@ -286,6 +286,116 @@ describe('redaction', () => {
         expect(typeof redactor.query(s)).toBe('string');
         expect(typeof redactor.path(s)).toBe('string');
       }),
+      RUNS,
+    );
+  });
+});
+
+// The fast paths answer "nothing to redact" from one regular expression; the rules' own path must agree on every
+// input, above all on the near misses: a plain-looking URL with one piece that is not (userinfo, a fragment, an
+// unknown word, a sensitive or upper-case key, a value with `@`, `%`, `.` or `eyJ`, a `;`, an empty parameter).
+const urlPieces = {
+  scheme: fc.constantFrom('https://', 'http://', 'HTTP://', 'ftp://', '//', ''),
+  userinfo: fc.constantFrom('', '', '', 'user:pw@', 'a@', ':@'),
+  host: fc.constantFrom('api.zdxcloud.net', 'api.zsapi.net:443', '127.0.0.1:8080', 'h', 'x\\y'),
+  segment: fc.oneof(
+    {
+      arbitrary: fc.constantFrom('v1', 'zdx', 'devices', 'apps', 'web-probes', 'users', 'alerts', 'ongoing'),
+      weight: 6,
+    },
+    { arbitrary: fc.nat().map(String), weight: 4 },
+    fc.constantFrom('', 'jsmith', 'devicesx', 'app', 'Apps', '1a', 'a@b.c', '%76%31', 'v1%2F', 'eyJhbGci', '10.0.0.1'),
+    fc.constantFrom('0b8f6e1c-7d2a-4c59-9e3f-2a1b4c5d6e7f', 'deadbeefdeadbeef00', 'x;token=1', '..', '.'),
+  ),
+  key: fc.oneof(
+    { arbitrary: fc.constantFrom(...PLAIN_QUERY_KEYS), weight: 6 },
+    fc.constantFrom('token', 'email', 'q', 'key', 'From', 'TO', 'x', 'metric_name', 'loc[]', 'user_id', ''),
+  ),
+  value: fc.oneof(
+    { arbitrary: fc.nat().map(String), weight: 4 },
+    fc.constantFrom(
+      '',
+      'abc',
+      '1,2',
+      'geo_1',
+      'eyJhbGci',
+      'xeyJ',
+      'a@b.c',
+      '%41',
+      'a+b',
+      '1.2.3.4',
+      'aa:bb:cc:dd:ee:ff',
+    ),
+    fc.constantFrom('Bearer%20x', 'x=y', 'abc%3D%3D', '-1', '12:30:45'),
+  ),
+  separator: fc.oneof({ arbitrary: fc.constant('&'), weight: 6 }, fc.constantFrom(';', '&&', '&;')),
+};
+
+const nearPlainPath = fc
+  .array(fc.tuple(fc.constantFrom('/', '/', '/', '//'), urlPieces.segment), { maxLength: 7 })
+  .chain((parts) => fc.constantFrom('', '/').map((end) => parts.map(([slash, seg]) => slash + seg).join('') + end));
+
+const nearPlainQuery = fc
+  .array(
+    fc.tuple(urlPieces.key, fc.oneof({ arbitrary: fc.constant('='), weight: 6 }, fc.constant('')), urlPieces.value),
+    { minLength: 1, maxLength: 5 },
+  )
+  .chain((pairs) =>
+    fc
+      .array(urlPieces.separator, { minLength: pairs.length, maxLength: pairs.length })
+      .map((seps) => pairs.map(([k, eq, v], i) => (i === 0 ? '' : seps[i]) + k + eq + (eq ? v : '')).join('')),
+  );
+
+const nearPlainUrl = fc
+  .tuple(
+    urlPieces.scheme,
+    urlPieces.userinfo,
+    urlPieces.host,
+    nearPlainPath,
+    fc.option(nearPlainQuery, { nil: undefined }),
+    fc.constantFrom('', '', '', '?', '#frag', '#'),
+  )
+  .map(([scheme, userinfo, host, path, query, tail]) => {
+    const q = query === undefined ? '' : `?${query}`;
+    return { url: `${scheme}${userinfo}${host}${path}${q}${tail}`, path, query: q };
+  });
+
+describe('redaction fast paths', () => {
+  const pairs = [undefined, ['loc', 'offset'], ['From']].map((extraKeys) => ({
+    fast: compileRedactor(extraKeys),
+    rules: compileRedactor(extraKeys, { fastPaths: false }),
+  }));
+
+  it('answer what the rules answer on plain and near-plain URLs, paths and queries', () => {
+    fc.assert(
+      fc.property(nearPlainUrl, fc.nat({ max: pairs.length - 1 }), ({ url, path, query }, which) => {
+        const { fast, rules } = pairs[which]!;
+        expect(fast.full(url), url).toBe(rules.full(url));
+        expect(fast.path(path), path).toBe(rules.path(path));
+        expect(fast.query(query), query).toBe(rules.query(query));
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+
+  it('answer what the rules answer on any string', () => {
+    const urlish = fc.string({
+      unit: fc.constantFrom(...'/?#&;=@%:.-_,+aAeyJ019'.split(''), 'v1', 'apps', 'from', 'to'),
+      maxLength: 60,
+    });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          urlish,
+          urlish.map((s) => `https://h${s}`),
+        ),
+        (s) => {
+          const { fast, rules } = pairs[0]!;
+          expect(fast.full(s), s).toBe(rules.full(s));
+          expect(fast.path(s), s).toBe(rules.path(s));
+          expect(fast.query(s), s).toBe(rules.query(s));
+        },
+      ),
       RUNS,
     );
   });

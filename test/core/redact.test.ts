@@ -1,3 +1,4 @@
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ZdxConfigError } from '../../src/core/errors.js';
 import { compileRedactor } from '../../src/core/route/redact.js';
@@ -142,6 +143,15 @@ describe('compileRedactor().query', () => {
     expect(r.query('tenant=acme&loc-secret-id=7&loc=3')).toBe('tenant=REDACTED&loc-secret-id=REDACTED&loc=3');
     // Without the extras, tenant stays visible.
     expect(compileRedactor().query('tenant=acme')).toBe('tenant=acme');
+  });
+
+  it('redacts an extra key that ZDX documents as harmless, where queries of such keys are let through whole', () => {
+    const strict = compileRedactor(['loc', 'Offset']);
+    expect(strict.query('from=1&loc=3&offset=20')).toBe('from=1&loc=REDACTED&offset=REDACTED');
+    expect(strict.full('https://api.zdxcloud.net/v1/devices?from=1&loc=3')).toBe(
+      'https://api.zdxcloud.net/v1/devices?from=1&loc=REDACTED',
+    );
+    expect(compileRedactor().query('from=1&loc=3&offset=20')).toBe('from=1&loc=3&offset=20');
   });
 
   it('removes every planted secret', () => {
@@ -296,7 +306,7 @@ describe('compileRedactor().path', () => {
 });
 
 describe('compileRedactor(): one redactor, many calls', () => {
-  it('redacts every input as a fresh redactor would, in any order and repeated (the last path and query are remembered)', () => {
+  it('redacts every input as a fresh redactor would, in any order and repeated', () => {
     const r = compileRedactor();
     const paths = ['/v1/devices/1/apps/jane.doe', '/v1/devices/2', '/v1/devices/1/apps/jane.doe', '/v1/users/bob', ''];
     const queries = ['?token=abc&x=1', 'x=1', '?x=1', 'token=abc&x=1#frag', 'email=a@b.c', '?', 'x=1', '#only'];
@@ -330,5 +340,26 @@ describe('compileRedactor(): one redactor, many calls', () => {
     expect(r.path('/v1/devic/1/ap/2')).toBe('/v1/REDACTED/1/REDACTED/2');
     expect(r.path('/v1/x/devices/jsmith/apps')).toBe('/v1/REDACTED/devices/REDACTED/apps');
     expect(r.path('/v1/devices/1/apps/2')).toBe('/v1/devices/1/apps/2');
+  });
+});
+
+describe('compileRedactor() on long inputs', () => {
+  // Each input is tested against a regular expression first (see redact.ts): one that could match a piece of
+  // it in more than one way takes exponential time to fail, and would never return on these. The vm timeout
+  // turns that hang into a failure; a sound expression needs a few milliseconds, far below it.
+  const finishes = <T>(run: () => T): T => vm.runInNewContext('run()', { run }, { timeout: 30_000 }) as T;
+
+  it('answers in one pass over inputs that fail the fast paths late', () => {
+    const r = compileRedactor();
+    const digits = '1'.repeat(50_000);
+    expect(finishes(() => r.path(`/v1/${digits}x`))).toBe('/v1/REDACTED');
+    expect(finishes(() => r.path(`/${'1/'.repeat(50_000)}jsmith`)).endsWith('/1/REDACTED')).toBe(true);
+    expect(finishes(() => r.path(`/${'apps//'.repeat(50_000)}jsmith`)).endsWith('//REDACTED')).toBe(true);
+    expect(finishes(() => r.query(`from=${digits}&to=${digits}&token=x`))).toBe(
+      `from=${digits}&to=${digits}&token=REDACTED`,
+    );
+    expect(finishes(() => r.query(`${'from=1&'.repeat(50_000)}email=a@b.c`)).endsWith('&email=REDACTED')).toBe(true);
+    const url = `https://api.zdxcloud.net/v1/${'1/'.repeat(50_000)}apps?${'to=1&'.repeat(50_000)}to=eyJ`;
+    expect(finishes(() => r.full(url)).endsWith('&to=REDACTED')).toBe(true);
   });
 });

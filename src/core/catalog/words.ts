@@ -252,3 +252,26 @@ export const PATH_WORDS: ReadonlySet<string> = (() => {
   }
   return words;
 })();
+
+/**
+ * Query parameters ZDX documents whose names say nothing about a person or a credential: time windows, filters
+ * by location, department and geography ids, paging. The redactor lets a query made only of these keys with
+ * plain values (letters, digits, `_`, `,`) through in one regular-expression test; any other query takes the
+ * full per-parameter path. Never add a key that can carry a name, an address or a secret (`q`, `search`,
+ * `emails`, `userids`, `deviceids`, `mac_address`, `private_ipv4` are all redacted).
+ */
+export const PLAIN_QUERY_KEYS: readonly string[] = Object.freeze([
+  'from',
+  'to',
+  'loc',
+  'dept',
+  'geo',
+  'exclude_loc',
+  'exclude_dept',
+  'exclude_geo',
+  'location_groups',
+  'parent_geo_id',
+  'score_bucket',
+  'offset',
+  'limit',
+]);
