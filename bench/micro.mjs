@@ -58,7 +58,7 @@ try {
     sink += classifyStatus(200 + (i % 400)).retryable ? 1 : 0;
   });
   // What ZdxSpanProcessor redacts per span (url.full, url.query, url.path, as instrumentation-undici sets them),
-  // each call with a time window of its own, as ZDX calls carry: the redactor's memory of the last query misses.
+  // each call with a time window of its own, as ZDX calls carry.
   const { compileRedactor } = await import('../dist/esm/core/route/redact.js');
   const redactor = compileRedactor();
   const spanUrls = urls.map(
