@@ -146,9 +146,9 @@ function alternation(words: Iterable<string>): string {
 }
 
 // Path segments the path rules keep as they stand: digits, or a word of PATH_WORDS. A word of digits alone
-// would match both ways and make a failing match backtrack exponentially; `\\d+` has it already.
-const PLAIN_SEGMENT = `(?:\\d+|${alternation([...PATH_WORDS].filter((word) => !/^\\d+$/.test(word)))})`;
-// A path (or nothing) of plain segments and slashes; in a URL it ends at the query or the end.
+// would match both ways and make a failing match backtrack exponentially; the digits branch covers it.
+const PLAIN_SEGMENT = `(?:\\d+|${alternation([...PATH_WORDS].filter((word) => !/^\d+$/.test(word)))})`;
+// A path (or nothing) of plain segments and slashes; within a URL, one that ends at the query or the end.
 const CLEAN_PATH = new RegExp(`^/*(?:${PLAIN_SEGMENT}(?:/+|$))*$`);
 const CLEAN_URL_PATH = `(?:/+(?:${PLAIN_SEGMENT}(?:/+|(?=\\?|$)))*)?`;
 // A query value the query rules keep whatever its key: letters, digits, `_` and `,` (`eyJ` is tested apart).
