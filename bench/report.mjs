@@ -9,7 +9,7 @@ export const CONFIGS = {
     'MeterProvider, TracerProvider (not registered), AsyncLocalStorage context manager and W3C propagator; no instrumentation',
   'sdk-only-2': 'a second, identical sdk-only process in every round: its ratio to sdk-only is the noise floor (A/A)',
   'metrics-floor':
-    "sdk-only + the least any implementation of zdx-otel's metrics contract does: the diagnostics channels zdx-otel observes, a start time kept on the request and one SDK histogram record per response (a fixed attribute set of the same shape, zdxViews); none of zdx-otel's own work",
+    "sdk-only + the least any implementation of zdx-otel's metrics contract does: the diagnostics channels zdx-otel observes, a start time kept on the request and one SDK histogram record per request at the end of its response body (undici's trailers; node:http's request 'close', one shared listener, as zdx-otel), with a fixed attribute set of the same shape (zdxViews); none of zdx-otel's own work",
   'zdx-metrics':
     'sdk-only + ZdxInstrumentation with zdxViews (tracing off); the loopback server is a ZDX host (extraHosts)',
   'nonzdx-metrics': 'zdx-metrics with default options: the loopback server is not a ZDX host',

@@ -95,8 +95,11 @@ async function setup({ sdk, spans, zdx, zdxHost, floor }) {
 
 // metrics-floor: the least any implementation of zdx-otel's metrics contract does per request, with none of its
 // own work (no host match, templating, status meaning, rate-limit headers, tenant or error handling): the
-// observed channels, a start time kept on the request, and one SDK histogram record per response, with a
-// fixed attribute set of the same shape as zdx-otel's, into the same View.
+// observed channels, a start time kept on the request, and one SDK histogram record per request when it is over,
+// with a fixed attribute set of the same shape as zdx-otel's, into the same View. The contract's duration runs
+// to the end of the response body. undici publishes that end (`request:trailers`); node:http publishes no
+// channel after the response's head (`response.finish` comes before the body), so the floor, like zdx-otel,
+// takes the end from one 'close' listener on the request, a function shared by every request.
 async function subscribeFloor(meterProvider) {
   const diagch = await import('node:diagnostics_channel');
   const { performance: perf } = await import('node:perf_hooks');
@@ -109,18 +112,23 @@ async function subscribeFloor(meterProvider) {
     'zdx.status_class': '2xx',
   });
   const started = Symbol('started');
-  const start = ({ request }) => {
-    request[started] = perf.now();
-  };
-  const end = ({ request }) => {
+  const record = (request) => {
     if (request[started] !== undefined) duration.record((perf.now() - request[started]) / 1000, attributes);
   };
-  diagch.subscribe('http.client.request.created', start);
-  diagch.subscribe('http.client.response.finish', end);
-  diagch.subscribe('undici:request:create', start);
+  function onClose() {
+    record(this);
+  }
+  diagch.subscribe('http.client.request.created', ({ request }) => {
+    request[started] = perf.now();
+    request.on('close', onClose);
+  });
   // Published to as for zdx-otel, which reads the status and headers here; the floor needs only the end.
+  diagch.subscribe('http.client.response.finish', () => {});
+  diagch.subscribe('undici:request:create', ({ request }) => {
+    request[started] = perf.now();
+  });
   diagch.subscribe('undici:request:headers', () => {});
-  diagch.subscribe('undici:request:trailers', end);
+  diagch.subscribe('undici:request:trailers', ({ request }) => record(request));
 }
 
 // full-floor: otel-spans with metrics-floor's recording, and the least any implementation of zdx-otel's span
