@@ -214,6 +214,10 @@ export function renderResults(res) {
       'time also counts the time spent waiting to be scheduled, while CPU time counts only work done.',
     '- A request here costs only 50-300 us, so these ratios are a worst case: a real ZDX call takes 100 ms or more, ' +
       'and the same microseconds are a far smaller share of it.',
+    '- Times of two identical processes differ by several percent (the A/A rows), more than most differences ' +
+      'between these set-ups. For differences of a few percent read bench/INSTRUCTIONS.md ' +
+      '(`npm run bench:instructions`): instructions per request counted by valgrind for the same configurations, ' +
+      "which do not move with the machine's load.",
     '- This is a benchmark, not a test: it never fails on a number.',
     '',
     'Configurations:',
