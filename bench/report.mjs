@@ -217,7 +217,9 @@ export function renderResults(res) {
     '- Times of two identical processes differ by several percent (the A/A rows), more than most differences ' +
       'between these set-ups. For differences of a few percent read bench/INSTRUCTIONS.md ' +
       '(`npm run bench:instructions`): instructions per request counted by valgrind for the same configurations, ' +
-      "which do not move with the machine's load.",
+      "which do not move with the machine's load. Instructions are not time, though: with spans, zdx-otel's own " +
+      'work takes several times the share of the time that it has of the instructions (docs/design.md, "Measured ' +
+      'overhead"); the goals are judged by the timed ratios here.',
     '- This is a benchmark, not a test: it never fails on a number.',
     '',
     'Configurations:',
