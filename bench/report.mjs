@@ -90,8 +90,14 @@ const RUNS = [
   ['fetch', 'seq'],
   ['node:http', 'c32'],
   ['fetch', 'c32'],
+  ['node:http', 'steady'],
+  ['fetch', 'steady'],
 ];
-const runName = (client, mode) => `${client} ${mode === 'seq' ? 'sequential' : '32 concurrent'}`;
+const MODE_NAMES = { seq: 'sequential', c32: '32 concurrent', steady: 'sequential, steady state' };
+const runName = (client, mode) => `${client} ${MODE_NAMES[mode]}`;
+/** The runs a line has samples of (older results have no steady state; --compare's earlier build neither). */
+const runsOf = (line) =>
+  RUNS.filter(([client, mode]) => Object.keys(line.samples).some((key) => key.startsWith(`${client} ${mode} `)));
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -203,7 +209,17 @@ export function renderResults(res) {
       'cost measured is recording, not I/O.',
     `- Two clients (node:http with a keep-alive Agent, global fetch) and two modes: sequential (one request at a ` +
       `time, ${res.plan.seqRequests} requests per run) and 32 concurrent (32 requests in flight, ` +
-      `${res.plan.c32Requests} per run), after a warm-up.`,
+      `${res.plan.c32Requests} per run), after unmeasured warm-up requests, a quarter as many (200 to 1,000).`,
+    ...(res.plan.steadyWarmup
+      ? [
+          `- Steady state (3.x line, sequential, the configurations of the two goals with a floor and the A/A pair): ` +
+            `${res.plan.steadyRequests} requests measured after ${res.plan.steadyWarmup.toLocaleString('en')} ` +
+            'unmeasured ones. V8 keeps compiling for the first 10,000-15,000 requests of a process, and those cost ' +
+            'about twice what later ones do; the runs above measure inside that stretch, which a service goes ' +
+            'through once, so their absolute times (and some of their differences) are start-up figures. The steady ' +
+            'rows are what every later request costs.',
+        ]
+      : []),
     '- Rounds are interleaved: every round runs every configuration once, in an order rotated each round, so drift ' +
       'hits all configurations alike. A ratio is taken per round between two runs of the same round, and the table ' +
       'shows the median over rounds (range in brackets); the delta is the median per-round difference. "cpu" is the process\'s CPU time per request (user + ' +
@@ -243,11 +259,12 @@ export function renderResults(res) {
       '| goal | run | cpu ratio [range] | cpu delta us/req | wall ratio [range] | wall delta us/req | goal | mark |',
       '|---|---|---|---|---|---|---|---|',
     );
-    const aa = Object.fromEntries(RUNS.map(([c, md]) => [`${c} ${md}`, compare(line, GOALS.at(-1), c, md, by)]));
+    const runs = runsOf(line);
+    const aa = Object.fromEntries(runs.map(([c, md]) => [`${c} ${md}`, compare(line, GOALS.at(-1), c, md, by)]));
     for (const goal of GOALS) {
       const missed = [];
       let measured = 0;
-      for (const [client, mode] of RUNS) {
+      for (const [client, mode] of runs) {
         const c = compare(line, goal, client, mode, by);
         if (c.cpu.rounds === 0) continue; // not run (--configs, --clients, --modes)
         measured++;
@@ -266,11 +283,11 @@ export function renderResults(res) {
     push(
       `Median time per request (OpenTelemetry ${name}), wall / cpu in us:`,
       '',
-      `| configuration | ${RUNS.map(([c, md]) => runName(c, md)).join(' | ')} |`,
-      `|---|${RUNS.map(() => '---').join('|')}|`,
+      `| configuration | ${runs.map(([c, md]) => runName(c, md)).join(' | ')} |`,
+      `|---|${runs.map(() => '---').join('|')}|`,
     );
     for (const config of Object.keys(CONFIGS)) {
-      const cells = RUNS.map(([c, md]) => {
+      const cells = runs.map(([c, md]) => {
         const s = (line.samples[`${c} ${md} ${config}`] ?? []).filter(Boolean);
         return s.length ? `${us(median(s.map((v) => v.wall)))} / ${us(median(s.map((v) => v.cpu)))}` : 'n/a';
       });
@@ -399,11 +416,15 @@ function renderCompare(res, push) {
       "build's, per round, median [range]; below 1 is faster. `sdk-only`, `sdk-only-2` and `otel-spans` do not " +
       'install zdx-otel, and the floors use only its Views: their rows show the noise of such a comparison.',
     '',
-    `| configuration | ${RUNS.map(([c, md]) => `${runName(c, md)}: cpu ratio, delta us`).join(' | ')} |`,
-    `|---|${RUNS.map(() => '---').join('|')}|`,
+    `| configuration | ${runsOf(before)
+      .map(([c, md]) => `${runName(c, md)}: cpu ratio, delta us`)
+      .join(' | ')} |`,
+    `|---|${runsOf(before)
+      .map(() => '---')
+      .join('|')}|`,
   );
   for (const config of Object.keys(CONFIGS)) {
-    const cells = RUNS.map(([client, mode]) => {
+    const cells = runsOf(before).map(([client, mode]) => {
       const key = `${client} ${mode} ${config}`;
       const stats = paired(now.samples[key] ?? [], before.samples[key] ?? [], 'cpu');
       return stats.rounds === 0 ? 'n/a' : `${range(stats)}, ${signed(stats.deltaUs)}`;

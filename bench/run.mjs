@@ -27,6 +27,8 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string' },
     'otel2-rounds': { type: 'string' },
     requests: { type: 'string' },
+    'steady-warmup': { type: 'string' },
+    'steady-requests': { type: 'string' },
     'cardinality-requests': { type: 'string' },
     'no-otel2': { type: 'boolean', default: false },
     'no-cardinality': { type: 'boolean', default: false },
@@ -50,6 +52,11 @@ const plan = {
   rounds: int(opts.rounds, opts.quick ? 2 : 5),
   otel2Rounds: opts['no-otel2'] ? 0 : int(opts['otel2-rounds'], opts.quick ? 1 : 2),
   seqRequests: int(opts.requests, opts.quick ? 500 : 3000),
+  // Steady state: the same sequential calls after the JIT has settled. The runs above start measuring a few
+  // hundred requests in, while V8 is still compiling (a process's first 10,000-15,000 requests cost about twice
+  // what later ones do); a service pays that once, and every later request the steady cost.
+  steadyWarmup: int(opts['steady-warmup'], opts.quick ? 3000 : 20_000),
+  steadyRequests: int(opts['steady-requests'], opts.quick ? 1000 : 5000),
   cardinalityRequests: opts['no-cardinality'] ? 0 : int(opts['cardinality-requests'], opts.quick ? 200_000 : 1_000_000),
   microBatches: opts['no-micro'] ? 0 : opts.quick ? 101 : 301,
   markBy: opts['mark-by'] === 'wall' ? 'wall' : 'cpu',
@@ -67,7 +74,18 @@ const list = (value, all) =>
     : all;
 const CONFIG_NAMES = list(opts.configs, Object.keys(CONFIGS));
 const CLIENTS = list(opts.clients, ['node:http', 'fetch']);
-const MODES = list(opts.modes, ['seq', 'c32']);
+const MODES = list(opts.modes, ['seq', 'c32', 'steady']);
+// A steady-state run takes several times as long as the others: only the configurations of the two goals with a
+// contract floor and the A/A pair, on the 3.x line.
+const STEADY_CONFIGS = [
+  'sdk-only',
+  'sdk-only-2',
+  'metrics-floor',
+  'zdx-metrics',
+  'otel-spans',
+  'full-floor',
+  'zdx-full',
+];
 const log = (line) => process.stdout.write(`${line}\n`);
 
 // Workers get no OTEL_* or ZDX_OTEL_* variables from the caller's shell: a stray ZDX_OTEL_EXTRA_HOSTS or
@@ -184,7 +202,11 @@ for (const line of lines) {
   if (runnable.length === 0) continue;
   for (const each of runnable) entryOf(each);
   const jobs = CLIENTS.flatMap((client) =>
-    MODES.flatMap((mode) => CONFIG_NAMES.map((config) => ({ client, mode, config }))),
+    MODES.flatMap((mode) =>
+      CONFIG_NAMES.filter(
+        (config) => mode !== 'steady' || (line.name === '3.x' && STEADY_CONFIGS.includes(config)),
+      ).map((config) => ({ client, mode, config })),
+    ),
   );
   for (let round = 0; round < line.rounds; round++) {
     // Rotate the order each round, so no configuration always runs first, last, or after the same neighbour;
@@ -193,9 +215,14 @@ for (const line of lines) {
     const order = round % 2 === 0 ? runnable : [...runnable].reverse();
     for (const job of [...jobs.slice(shift), ...jobs.slice(0, shift)]) {
       for (const each of order) {
+        // The earlier build of --compare runs the sequential and concurrent jobs only.
+        if (job.mode === 'steady' && each !== line) continue;
         const entry = entryOf(each);
-        const n = job.mode === 'seq' ? plan.seqRequests : plan.c32Requests;
-        const result = runNode([each.worker, job.config, job.client, job.mode, String(n)], { cwd: each.dir });
+        const args =
+          job.mode === 'steady'
+            ? [job.config, job.client, 'seq', String(plan.steadyRequests), String(plan.steadyWarmup)]
+            : [job.config, job.client, job.mode, String(job.mode === 'seq' ? plan.seqRequests : plan.c32Requests)];
+        const result = runNode([each.worker, ...args], { cwd: each.dir });
         const key = `${job.client} ${job.mode} ${job.config}`;
         if (result.error) {
           entry.failures.push({ round, key, error: result.error });

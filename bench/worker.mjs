@@ -2,15 +2,16 @@
 // N keep-alive requests from one client to a loopback server in the same process, after a warm-up, either
 // one at a time (seq) or 32 in flight (c32). Prints one JSON line. Only bare specifiers are imported, so the
 // same file runs against another OpenTelemetry line when copied next to that line's node_modules.
-//   node bench/worker.mjs <configuration> <node:http|fetch> <seq|c32> <requests>
-// ZDX_BENCH_WARMUP (warm-up requests) and ZDX_BENCH_EXPORT_INTERVAL_MS (metric collection period, 1000) are
-// for bench/instructions.mjs.
+//   node bench/worker.mjs <configuration> <node:http|fetch> <seq|c32> <requests> [<warm-up requests>]
+// ZDX_BENCH_WARMUP (warm-up requests, when not given as an argument) and ZDX_BENCH_EXPORT_INTERVAL_MS (metric
+// collection period, 1000) are for bench/instructions.mjs.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-const [config, client, mode = 'seq', count = '3000'] = process.argv.slice(2);
+const [config, client, mode = 'seq', count = '3000', warmup] = process.argv.slice(2);
 const N = Number(count);
-const WARMUP = Number(process.env.ZDX_BENCH_WARMUP) || Math.min(1000, Math.max(200, Math.floor(N / 4)));
+const WARMUP =
+  Number(warmup) || Number(process.env.ZDX_BENCH_WARMUP) || Math.min(1000, Math.max(200, Math.floor(N / 4)));
 // Collections run on a timer, so their share per request follows the wall clock: the instruction counts
 // (bench/instructions.mjs, under valgrind's slow clock) set a long interval to keep them out.
 const EXPORT_INTERVAL_MS = Number(process.env.ZDX_BENCH_EXPORT_INTERVAL_MS) || 1000;
@@ -232,6 +233,7 @@ console.log(
     client,
     mode,
     n: N,
+    warmup: WARMUP,
     wallUsPerReq: wallUs,
     cpuUsPerReq: (cpu.user + cpu.system) / N,
   }),
