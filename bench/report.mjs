@@ -233,9 +233,9 @@ export function renderResults(res) {
     '- Times of two identical processes differ by several percent (the A/A rows), more than most differences ' +
       'between these set-ups. For differences of a few percent read bench/INSTRUCTIONS.md ' +
       '(`npm run bench:instructions`): instructions per request counted by valgrind for the same configurations, ' +
-      "which do not move with the machine's load. Instructions are not time, though: with spans, zdx-otel's own " +
-      'work takes several times the share of the time that it has of the instructions (docs/design.md, "Measured ' +
-      'overhead"); the goals are judged by the timed ratios here.',
+      "which do not move with the machine's load. Instructions are not time, though: the counts leave out V8's " +
+      "compiling, which the early runs here pay (with spans, most of zdx-otel's time beyond its share of the " +
+      'instructions; docs/design.md, "Measured overhead"); the goals are judged by the timed ratios here.',
     '- This is a benchmark, not a test: it never fails on a number.',
     '',
     'Configurations:',
