@@ -410,21 +410,18 @@ function renderCompare(res, push) {
     push(`Not runnable: ${before?.notRunnable ?? now?.notRunnable ?? 'no samples'}`, '');
     return;
   }
+  const runs = runsOf(before);
   push(
     `The same workers and OpenTelemetry packages with zdx-otel as built from ${ref}, run job by job beside this ` +
       "build in every round (taking turns at going first). Ratio: this build's time per request over the earlier " +
       "build's, per round, median [range]; below 1 is faster. `sdk-only`, `sdk-only-2` and `otel-spans` do not " +
       'install zdx-otel, and the floors use only its Views: their rows show the noise of such a comparison.',
     '',
-    `| configuration | ${runsOf(before)
-      .map(([c, md]) => `${runName(c, md)}: cpu ratio, delta us`)
-      .join(' | ')} |`,
-    `|---|${runsOf(before)
-      .map(() => '---')
-      .join('|')}|`,
+    `| configuration | ${runs.map(([c, md]) => `${runName(c, md)}: cpu ratio, delta us`).join(' | ')} |`,
+    `|---|${runs.map(() => '---').join('|')}|`,
   );
   for (const config of Object.keys(CONFIGS)) {
-    const cells = runsOf(before).map(([client, mode]) => {
+    const cells = runs.map(([client, mode]) => {
       const key = `${client} ${mode} ${config}`;
       const stats = paired(now.samples[key] ?? [], before.samples[key] ?? [], 'cpu');
       return stats.rounds === 0 ? 'n/a' : `${range(stats)}, ${signed(stats.deltaUs)}`;

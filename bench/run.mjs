@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareCompare } from './compare.mjs';
 import { OTEL2_DIR, otelVersions, prepareOtel2 } from './otel2.mjs';
-import { CONFIGS, renderResults } from './report.mjs';
+import { CONFIGS, GOALS, renderResults } from './report.mjs';
 import { summarizeProfile } from './profile.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -75,17 +75,13 @@ const list = (value, all) =>
 const CONFIG_NAMES = list(opts.configs, Object.keys(CONFIGS));
 const CLIENTS = list(opts.clients, ['node:http', 'fetch']);
 const MODES = list(opts.modes, ['seq', 'c32', 'steady']);
-// A steady-state run takes several times as long as the others: only the configurations of the two goals with a
-// contract floor and the A/A pair, on the 3.x line.
-const STEADY_CONFIGS = [
-  'sdk-only',
-  'sdk-only-2',
-  'metrics-floor',
-  'zdx-metrics',
-  'otel-spans',
-  'full-floor',
-  'zdx-full',
-];
+// A steady-state run takes several times as long as the others: only the configurations of the goals with a
+// contract floor and of the A/A pair (the last goal), on the 3.x line.
+const STEADY_CONFIGS = new Set([
+  ...GOALS.filter((goal) => goal.floor).flatMap((goal) => [goal.a, goal.b, goal.floor]),
+  GOALS.at(-1).a,
+  GOALS.at(-1).b,
+]);
 const log = (line) => process.stdout.write(`${line}\n`);
 
 // Workers get no OTEL_* or ZDX_OTEL_* variables from the caller's shell: a stray ZDX_OTEL_EXTRA_HOSTS or
@@ -203,9 +199,9 @@ for (const line of lines) {
   for (const each of runnable) entryOf(each);
   const jobs = CLIENTS.flatMap((client) =>
     MODES.flatMap((mode) =>
-      CONFIG_NAMES.filter(
-        (config) => mode !== 'steady' || (line.name === '3.x' && STEADY_CONFIGS.includes(config)),
-      ).map((config) => ({ client, mode, config })),
+      CONFIG_NAMES.filter((config) => mode !== 'steady' || (line.name === '3.x' && STEADY_CONFIGS.has(config))).map(
+        (config) => ({ client, mode, config }),
+      ),
     ),
   );
   for (let round = 0; round < line.rounds; round++) {
