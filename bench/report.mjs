@@ -92,14 +92,24 @@ const RUNS = [
   ['fetch', 'c32'],
   ['node:http', 'steady'],
   ['fetch', 'steady'],
+  ['node:http', 'same'],
+  ['fetch', 'same'],
 ];
-const MODE_NAMES = { seq: 'sequential', c32: '32 concurrent', steady: 'sequential, steady state' };
+const MODE_NAMES = {
+  seq: 'sequential',
+  c32: '32 concurrent',
+  steady: 'sequential, steady state',
+  same: 'steady state, one process',
+};
 const runName = (client, mode) => `${client} ${MODE_NAMES[mode]}`;
+/** Whether any line of a run has samples of `mode`. */
+const hasMode = (res, mode) =>
+  Object.values(res.lines).some((line) => Object.keys(line.samples ?? {}).some((key) => key.includes(` ${mode} `)));
 /** The runs a line has samples of (older results have no steady state; --compare's earlier build neither). */
 const runsOf = (line) =>
   RUNS.filter(([client, mode]) => Object.keys(line.samples).some((key) => key.startsWith(`${client} ${mode} `)));
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -210,7 +220,7 @@ export function renderResults(res) {
     `- Two clients (node:http with a keep-alive Agent, global fetch) and two modes: sequential (one request at a ` +
       `time, ${res.plan.seqRequests} requests per run) and 32 concurrent (32 requests in flight, ` +
       `${res.plan.c32Requests} per run), after unmeasured warm-up requests, a quarter as many (200 to 1,000).`,
-    ...(res.plan.steadyWarmup
+    ...(hasMode(res, 'steady')
       ? [
           `- Steady state (3.x line, sequential, the configurations of the two goals with a floor and the A/A pair): ` +
             `${res.plan.steadyRequests} requests measured after ${res.plan.steadyWarmup.toLocaleString('en')} ` +
@@ -218,6 +228,22 @@ export function renderResults(res) {
             'about twice what later ones do; the runs above measure inside that stretch, which a service goes ' +
             'through once, so their absolute times (and some of their differences) are start-up figures. The steady ' +
             'rows are what every later request costs.',
+        ]
+      : []),
+    ...(hasMode(res, 'same')
+      ? [
+          `- Steady state, one process (3.x line, sequential): the configurations of each goal with a floor in one ` +
+            'process that switches between them, since two processes of the same configuration differ by up to ' +
+            '10-40 % (memory layout, machine state) and blocks of one process share all of that. After ' +
+            `${res.plan.sameWarmup.toLocaleString('en')} warm-up requests spread over every configuration, ` +
+            `${res.plan.sameRounds} rounds of ${res.plan.sameRequests.toLocaleString('en')}-request blocks, every ` +
+            'configuration once per round, in orders where each follows each other equally often, each block timed on its own; ' +
+            `${res.plan.sameProcesses} process(es) per goal and client. A ratio is taken per block pair of one ` +
+            'round. Switching subscribes and unsubscribes ZdxInstrumentation (`disable()`/`enable()`) and the ' +
+            "floor's channel handlers, and picks which span processor acts; the metrics set carries the A/A pair " +
+            "(sdk-only twice). V8 keeps compiling for a process's first 10,000-15,000 requests, which cost about " +
+            'twice what later ones do; a service goes through that once, so these rows are what every later ' +
+            'request costs, and the runs above are start-up figures.',
         ]
       : []),
     '- Rounds are interleaved: every round runs every configuration once, in an order rotated each round, so drift ' +

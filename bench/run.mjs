@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareCompare } from './compare.mjs';
 import { OTEL2_DIR, otelVersions, prepareOtel2 } from './otel2.mjs';
-import { CONFIGS, GOALS, renderResults } from './report.mjs';
+import { CONFIGS, GOALS, median, renderResults } from './report.mjs';
 import { summarizeProfile } from './profile.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -29,6 +29,10 @@ const { values: opts } = parseArgs({
     requests: { type: 'string' },
     'steady-warmup': { type: 'string' },
     'steady-requests': { type: 'string' },
+    'same-warmup': { type: 'string' },
+    'same-rounds': { type: 'string' },
+    'same-requests': { type: 'string' },
+    'same-processes': { type: 'string' },
     'cardinality-requests': { type: 'string' },
     'no-otel2': { type: 'boolean', default: false },
     'no-cardinality': { type: 'boolean', default: false },
@@ -57,6 +61,12 @@ const plan = {
   // what later ones do); a service pays that once, and every later request the steady cost.
   steadyWarmup: int(opts['steady-warmup'], opts.quick ? 3000 : 20_000),
   steadyRequests: int(opts['steady-requests'], opts.quick ? 1000 : 5000),
+  // One process per goal and client, switching between the goal's configurations in timed blocks after the same
+  // warm-up as the steady-state runs (bench/worker.mjs, mode `same`): the tightest ratios this benchmark takes.
+  sameWarmup: int(opts['same-warmup'], opts.quick ? 10_000 : 20_000),
+  sameRounds: int(opts['same-rounds'], opts.quick ? 4 : 12),
+  sameRequests: int(opts['same-requests'], opts.quick ? 1000 : 2000),
+  sameProcesses: int(opts['same-processes'], opts.quick ? 1 : 2),
   cardinalityRequests: opts['no-cardinality'] ? 0 : int(opts['cardinality-requests'], opts.quick ? 200_000 : 1_000_000),
   microBatches: opts['no-micro'] ? 0 : opts.quick ? 101 : 301,
   markBy: opts['mark-by'] === 'wall' ? 'wall' : 'cpu',
@@ -74,7 +84,9 @@ const list = (value, all) =>
     : all;
 const CONFIG_NAMES = list(opts.configs, Object.keys(CONFIGS));
 const CLIENTS = list(opts.clients, ['node:http', 'fetch']);
-const MODES = list(opts.modes, ['seq', 'c32', 'steady']);
+// `steady` (one configuration per process, measured after the same warm-up as `same`) is only run when asked for:
+// `same` measures the same state with several times less noise.
+const MODES = opts.modes ? list(opts.modes, ['seq', 'c32', 'steady', 'same']) : ['seq', 'c32', 'same'];
 // A steady-state run takes several times as long as the others: only the configurations of the goals with a
 // contract floor and of the A/A pair (the last goal), on the 3.x line.
 const STEADY_CONFIGS = new Set([
@@ -199,9 +211,9 @@ for (const line of lines) {
   for (const each of runnable) entryOf(each);
   const jobs = CLIENTS.flatMap((client) =>
     MODES.flatMap((mode) =>
-      CONFIG_NAMES.filter((config) => mode !== 'steady' || (line.name === '3.x' && STEADY_CONFIGS.has(config))).map(
-        (config) => ({ client, mode, config }),
-      ),
+      CONFIG_NAMES.filter(
+        (config) => mode !== 'same' && (mode !== 'steady' || (line.name === '3.x' && STEADY_CONFIGS.has(config))),
+      ).map((config) => ({ client, mode, config })),
     ),
   );
   for (let round = 0; round < line.rounds; round++) {
@@ -231,6 +243,38 @@ for (const line of lines) {
         };
         log(
           `otel ${each.name} round ${round + 1}/${each.rounds} ${key.padEnd(32)} ${result.wallUsPerReq.toFixed(1).padStart(7)} us/req wall ${result.cpuUsPerReq.toFixed(1).padStart(7)} us/req cpu`,
+        );
+      }
+    }
+  }
+}
+
+// Mode `same`, 3.x line only: each process returns one timed block per configuration and round; the blocks of
+// all processes are kept in order, so block i of one configuration pairs with block i of another of the same
+// process and round.
+if (MODES.includes('same') && !results.lines['3.x']?.notRunnable) {
+  const entry = entryOf(lines[0]);
+  // The worker's sets are named after the goals with a floor, and run all of a goal's configurations.
+  const sets = GOALS.filter((g) => g.floor && [g.a, g.b, g.floor].some((c) => CONFIG_NAMES.includes(c)));
+  for (let run = 0; run < plan.sameProcesses; run++) {
+    for (const client of CLIENTS) {
+      for (const { id: set } of sets) {
+        const args = [set, client, 'same', String(plan.sameRequests), String(plan.sameWarmup)];
+        const result = runNode([lines[0].worker, ...args, String(plan.sameRounds)]);
+        const key = `${client} same ${set}`;
+        if (result.error) {
+          entry.failures.push({ round: run, key, error: result.error });
+          log(`otel 3.x same process ${run + 1}/${plan.sameProcesses} ${key.padEnd(24)} FAILED: ${result.error}`);
+          continue;
+        }
+        const configs = Object.keys(result.blocks);
+        for (const config of configs) {
+          (entry.samples[`${client} same ${config}`] ??= []).push(...result.blocks[config]);
+        }
+        log(
+          `otel 3.x same process ${run + 1}/${plan.sameProcesses} ${key.padEnd(24)} ` +
+            configs.map((c) => `${c} ${median(result.blocks[c].map((b) => b.cpu)).toFixed(1)}`).join(', ') +
+            ' us/req cpu (median block)',
         );
       }
     }

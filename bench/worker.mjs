@@ -3,12 +3,16 @@
 // one at a time (seq) or 32 in flight (c32). Prints one JSON line. Only bare specifiers are imported, so the
 // same file runs against another OpenTelemetry line when copied next to that line's node_modules.
 //   node bench/worker.mjs <configuration> <node:http|fetch> <seq|c32> <requests> [<warm-up requests>]
+// Mode `same` measures the three (metrics: four, with the A/A pair) configurations of one goal in one process
+// instead, switching between them: after the warm-up, blocks of sequential requests, every configuration once
+// per round in a balanced order (see balancedOrders), each block timed on its own (see SAME_SETS).
+//   node bench/worker.mjs <metrics|full> <node:http|fetch> same <requests per block> <warm-up requests> <rounds>
 // ZDX_BENCH_WARMUP (warm-up requests, when not given as an argument) and ZDX_BENCH_EXPORT_INTERVAL_MS (metric
 // collection period, 1000) are for bench/instructions.mjs.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-const [config, client, mode = 'seq', count = '3000', warmup] = process.argv.slice(2);
+const [config, client, mode = 'seq', count = '3000', warmup, sameRounds = '12'] = process.argv.slice(2);
 const N = Number(count);
 const WARMUP =
   Number(warmup) || Number(process.env.ZDX_BENCH_WARMUP) || Math.min(1000, Math.max(200, Math.floor(N / 4)));
@@ -31,11 +35,26 @@ const CONFIGS = {
   'zdx-full': { sdk: true, spans: true, zdx: true, zdxHost: true },
   'nonzdx-full': { sdk: true, spans: true, zdx: true, zdxHost: false },
 };
-const setupOf = CONFIGS[config];
+// Mode `same`: one process set up with everything of a goal (the floor and zdx-otel both installed, the loopback
+// server a ZDX host), and which part runs switched between blocks. `none`: neither the floor's recording nor
+// ZdxInstrumentation is subscribed and neither span processor acts, which is the set-up without zdx-otel.
+// Two processes of the same configuration differ by up to 10-40 % in time per request (memory layout, the
+// machine's state); blocks of one process, taken in turn, share all of that, so their ratios are several times
+// tighter. What they leave out: start-up (measured by the seq/c32 runs) and that zdx-otel's code is loaded in
+// every block.
+const SAME_SETS = {
+  metrics: { 'sdk-only': 'none', 'sdk-only-2': 'none', 'metrics-floor': 'floor', 'zdx-metrics': 'zdx' },
+  full: { 'otel-spans': 'none', 'full-floor': 'floor', 'zdx-full': 'zdx' },
+};
+const same = mode === 'same';
+const SETTLE_REQUESTS = 200;
+if (same && !SAME_SETS[config]) throw new Error(`mode same takes ${Object.keys(SAME_SETS).join(' or ')}`);
+const setupOf = same ? { sdk: true, spans: config === 'full', zdx: true, zdxHost: true, floor: true } : CONFIGS[config];
 if (!setupOf) throw new Error(`unknown configuration ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
 
+/** Installs a configuration; returns its shutdown, and `use(part)` to switch parts in mode `same`. */
 async function setup({ sdk, spans, zdx, zdxHost, floor }) {
-  if (!sdk) return async () => {};
+  if (!sdk) return { shutdown: async () => {} };
   const { metrics, trace, context, propagation, SpanKind } = await import('@opentelemetry/api');
   const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
   const { TracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace');
@@ -66,18 +85,24 @@ async function setup({ sdk, spans, zdx, zdxHost, floor }) {
     views: zdx || floor ? zdxViews(zdxOptions) : [],
   });
   metrics.setGlobalMeterProvider(meterProvider);
-  if (floor) await subscribeFloor(meterProvider);
+  const floorRecording = floor ? await floorRecorder(meterProvider) : undefined;
+  if (!same) floorRecording?.subscribe();
+  const zdxProcessor = zdx && spans ? new ZdxSpanProcessor(zdxOptions) : undefined;
+  const floorProcessor = floor && spans ? floorSpanProcessor(SpanKind) : undefined;
+  let part = 'none';
+  const partProcessor = () => (part === 'zdx' ? zdxProcessor : part === 'floor' ? floorProcessor : undefined);
+  const ownProcessors = same ? [switchedSpanProcessor(partProcessor)] : [zdxProcessor, floorProcessor];
   const tracerProvider = new TracerProvider({
     spanProcessors: [
-      ...(zdx && spans ? [new ZdxSpanProcessor(zdxOptions)] : []),
-      ...(floor && spans ? [floorSpanProcessor(SpanKind)] : []),
+      ...(spans ? ownProcessors.filter(Boolean) : []),
       new BatchSpanProcessor({ exporter: nullSpanExporter }),
     ],
   });
   if (spans) trace.setGlobalTracerProvider(tracerProvider);
+  const instrumentation = zdx ? new ZdxInstrumentation(zdxOptions) : undefined;
   registerInstrumentations({
     instrumentations: [
-      ...(zdx ? [new ZdxInstrumentation(zdxOptions)] : []),
+      ...(instrumentation ? [instrumentation] : []),
       ...(spans
         ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()]
         : []),
@@ -88,9 +113,31 @@ async function setup({ sdk, spans, zdx, zdxHost, floor }) {
   // As zdx-otel/register does for ESM applications: instrumentation-http only patches a require()d node:http.
   createRequire(import.meta.url)('node:http');
   syncBuiltinESMExports();
-  return async () => {
-    await meterProvider.shutdown();
-    await tracerProvider.shutdown();
+  const use = (next) => {
+    part = next;
+    if (next === 'zdx') instrumentation.enable();
+    else instrumentation.disable();
+    if (next === 'floor') floorRecording.subscribe();
+    else floorRecording.unsubscribe();
+  };
+  if (same) use('none');
+  return {
+    use,
+    shutdown: async () => {
+      await meterProvider.shutdown();
+      await tracerProvider.shutdown();
+    },
+  };
+}
+
+/** Mode `same`: hands each span to the processor of the part running now (none, the floor's or zdx-otel's). */
+function switchedSpanProcessor(current) {
+  return {
+    onStart: (span, parentContext) => current()?.onStart(span, parentContext),
+    onEnding: (span) => current()?.onEnding?.(span),
+    onEnd: (span) => current()?.onEnd(span),
+    forceFlush: async () => {},
+    shutdown: async () => {},
   };
 }
 
@@ -101,7 +148,7 @@ async function setup({ sdk, spans, zdx, zdxHost, floor }) {
 // to the end of the response body. undici publishes that end (`request:trailers`); node:http publishes no
 // channel after the response's head (`response.finish` comes before the body), so the floor, like zdx-otel,
 // takes the end from one 'close' listener on the request, a function shared by every request.
-async function subscribeFloor(meterProvider) {
+async function floorRecorder(meterProvider) {
   const diagch = await import('node:diagnostics_channel');
   const { performance: perf } = await import('node:perf_hooks');
   const duration = meterProvider.getMeter('zdx-otel').createHistogram('zdx.api.request.duration', { unit: 's' });
@@ -119,17 +166,36 @@ async function subscribeFloor(meterProvider) {
   function onClose() {
     record(this);
   }
-  diagch.subscribe('http.client.request.created', ({ request }) => {
-    request[started] = perf.now();
-    request.on('close', onClose);
-  });
-  // Published to as for zdx-otel, which reads the status and headers here; the floor needs only the end.
-  diagch.subscribe('http.client.response.finish', () => {});
-  diagch.subscribe('undici:request:create', ({ request }) => {
-    request[started] = perf.now();
-  });
-  diagch.subscribe('undici:request:headers', () => {});
-  diagch.subscribe('undici:request:trailers', ({ request }) => record(request));
+  const handlers = [
+    [
+      'http.client.request.created',
+      ({ request }) => {
+        request[started] = perf.now();
+        request.on('close', onClose);
+      },
+    ],
+    // Published to as for zdx-otel, which reads the status and headers here; the floor needs only the end.
+    ['http.client.response.finish', () => {}],
+    [
+      'undici:request:create',
+      ({ request }) => {
+        request[started] = perf.now();
+      },
+    ],
+    ['undici:request:headers', () => {}],
+    ['undici:request:trailers', ({ request }) => record(request)],
+  ];
+  let subscribed = false;
+  return {
+    subscribe() {
+      if (!subscribed) for (const [name, fn] of handlers) diagch.subscribe(name, fn);
+      subscribed = true;
+    },
+    unsubscribe() {
+      if (subscribed) for (const [name, fn] of handlers) diagch.unsubscribe(name, fn);
+      subscribed = false;
+    },
+  };
 }
 
 // full-floor: otel-spans with metrics-floor's recording, and the least any implementation of zdx-otel's span
@@ -164,7 +230,7 @@ function floorSpanProcessor(SpanKind) {
   };
 }
 
-const shutdown = await setup(setupOf);
+const { shutdown, use } = await setup(setupOf);
 
 // A ZDX-like response: small JSON body and the rate-limit headers a Kong-fronted ZDX API sends (both families).
 const server = http.createServer((req, res) => {
@@ -217,24 +283,62 @@ async function drive(n, offset) {
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
 }
 
-await drive(WARMUP, 0);
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
-await drive(N, WARMUP);
-const wallUs = ((performance.now() - t0) * 1000) / N;
-const cpu = process.cpuUsage(cpu0);
+/**
+ * Orders of `n` configurations in which each one comes right after each other one equally often (a Williams
+ * design: a zig-zag first order, shifted; for odd `n` also each order reversed). A block pays some of what the
+ * block before it left (its garbage, a re-optimised function); with plain rotation the A/A pair always came in
+ * the same order and read 3 % apart, so the predecessors are balanced instead.
+ */
+function balancedOrders(n) {
+  const first = [0];
+  for (let low = 1, high = n - 1; first.length < n; ) first.push(first.length % 2 ? low++ : high--);
+  const orders = Array.from({ length: n }, (_, shift) => first.map((i) => (i + shift) % n));
+  return n % 2 ? [...orders, ...orders.map((order) => [...order].reverse())] : orders;
+}
+
+/** Runs `n` requests from `offset` on; returns their wall and CPU time per request in us. */
+async function timed(n, offset) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await drive(n, offset);
+  const wall = ((performance.now() - t0) * 1000) / n;
+  const cpu = process.cpuUsage(cpu0);
+  return { wall, cpu: (cpu.user + cpu.system) / n };
+}
+
+let result;
+if (same) {
+  const parts = SAME_SETS[config];
+  const names = Object.keys(parts);
+  // Every part is warmed up (twice in turn), so no block times code that is still being compiled for the first
+  // time; after each switch, a few requests let a request that began in the last part end before timing starts.
+  const slice = Math.ceil(WARMUP / (2 * names.length));
+  let offset = 0;
+  for (let i = 0; i < 2 * names.length; i++) {
+    use(parts[names[i % names.length]]);
+    await drive(slice, offset);
+    offset += slice;
+  }
+  const blocks = Object.fromEntries(names.map((name) => [name, []]));
+  const orders = balancedOrders(names.length);
+  for (let round = 0; round < Number(sameRounds); round++) {
+    for (const index of orders[round % orders.length]) {
+      const name = names[index];
+      use(parts[name]);
+      await drive(SETTLE_REQUESTS, offset);
+      offset += SETTLE_REQUESTS;
+      blocks[name].push(await timed(N, offset));
+      offset += N;
+    }
+  }
+  result = { config, client, mode, n: N, warmup: WARMUP, blocks };
+} else {
+  await drive(WARMUP, 0);
+  const { wall, cpu } = await timed(N, WARMUP);
+  result = { config, client, mode, n: N, warmup: WARMUP, wallUsPerReq: wall, cpuUsPerReq: cpu };
+}
 await shutdown();
 agent.destroy();
 server.closeAllConnections();
 server.close();
-console.log(
-  JSON.stringify({
-    config,
-    client,
-    mode,
-    n: N,
-    warmup: WARMUP,
-    wallUsPerReq: wallUs,
-    cpuUsPerReq: (cpu.user + cpu.system) / N,
-  }),
-);
+console.log(JSON.stringify(result));
