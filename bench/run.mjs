@@ -64,7 +64,7 @@ const plan = {
   // One process per goal and client, switching between the goal's configurations in timed blocks after the same
   // warm-up as the steady-state runs (bench/worker.mjs, mode `same`): the tightest ratios this benchmark takes.
   sameWarmup: int(opts['same-warmup'], opts.quick ? 10_000 : 20_000),
-  sameRounds: int(opts['same-rounds'], opts.quick ? 4 : 12),
+  sameRounds: int(opts['same-rounds'], opts.quick ? 4 : 10),
   sameRequests: int(opts['same-requests'], opts.quick ? 1000 : 2000),
   sameProcesses: int(opts['same-processes'], opts.quick ? 1 : 2),
   cardinalityRequests: opts['no-cardinality'] ? 0 : int(opts['cardinality-requests'], opts.quick ? 200_000 : 1_000_000),

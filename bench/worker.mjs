@@ -3,16 +3,17 @@
 // one at a time (seq) or 32 in flight (c32). Prints one JSON line. Only bare specifiers are imported, so the
 // same file runs against another OpenTelemetry line when copied next to that line's node_modules.
 //   node bench/worker.mjs <configuration> <node:http|fetch> <seq|c32> <requests> [<warm-up requests>]
-// Mode `same` measures the three (metrics: four, with the A/A pair) configurations of one goal in one process
-// instead, switching between them: after the warm-up, blocks of sequential requests, every configuration once
+// Mode `same` measures the configurations of one goal (its floor and its non-ZDX-host twin; metrics also the
+// A/A pair) in one process instead, switching between them: after the warm-up, blocks of sequential requests, every configuration once
 // per round in a balanced order (see balancedOrders), each block timed on its own (see SAME_SETS).
 //   node bench/worker.mjs <metrics|full> <node:http|fetch> same <requests per block> <warm-up requests> <rounds>
+// (rounds rounded up to whole cycles of the orders: 10 for metrics, 4 for full)
 // ZDX_BENCH_WARMUP (warm-up requests, when not given as an argument) and ZDX_BENCH_EXPORT_INTERVAL_MS (metric
 // collection period, 1000) are for bench/instructions.mjs.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-const [config, client, mode = 'seq', count = '3000', warmup, sameRounds = '12'] = process.argv.slice(2);
+const [config, client, mode = 'seq', count = '3000', warmup, sameRounds = '10'] = process.argv.slice(2);
 const N = Number(count);
 const WARMUP =
   Number(warmup) || Number(process.env.ZDX_BENCH_WARMUP) || Math.min(1000, Math.max(200, Math.floor(N / 4)));
@@ -35,25 +36,34 @@ const CONFIGS = {
   'zdx-full': { sdk: true, spans: true, zdx: true, zdxHost: true },
   'nonzdx-full': { sdk: true, spans: true, zdx: true, zdxHost: false },
 };
-// Mode `same`: one process set up with everything of a goal (the floor and zdx-otel both installed, the loopback
-// server a ZDX host), and which part runs switched between blocks. `none`: neither the floor's recording nor
-// ZdxInstrumentation is subscribed and neither span processor acts, which is the set-up without zdx-otel.
+// Mode `same`: one process set up with everything of a goal (the floor, and zdx-otel twice: with the loopback
+// server as a ZDX host, and with its default hosts only), and which part runs switched between blocks. `none`:
+// neither the floor's recording nor a ZdxInstrumentation is subscribed and no span processor of theirs acts,
+// which is the set-up without zdx-otel.
 // Two processes of the same configuration differ by up to 10-40 % in time per request (memory layout, the
 // machine's state); blocks of one process, taken in turn, share all of that, so their ratios are several times
 // tighter. What they leave out: start-up (measured by the seq/c32 runs) and that zdx-otel's code is loaded in
 // every block.
 const SAME_SETS = {
-  metrics: { 'sdk-only': 'none', 'sdk-only-2': 'none', 'metrics-floor': 'floor', 'zdx-metrics': 'zdx' },
-  full: { 'otel-spans': 'none', 'full-floor': 'floor', 'zdx-full': 'zdx' },
+  metrics: {
+    'sdk-only': 'none',
+    'sdk-only-2': 'none',
+    'metrics-floor': 'floor',
+    'zdx-metrics': 'zdx',
+    'nonzdx-metrics': 'nonzdx',
+  },
+  full: { 'otel-spans': 'none', 'full-floor': 'floor', 'zdx-full': 'zdx', 'nonzdx-full': 'nonzdx' },
 };
 const same = mode === 'same';
 const SETTLE_REQUESTS = 200;
 if (same && !SAME_SETS[config]) throw new Error(`mode same takes ${Object.keys(SAME_SETS).join(' or ')}`);
-const setupOf = same ? { sdk: true, spans: config === 'full', zdx: true, zdxHost: true, floor: true } : CONFIGS[config];
+const setupOf = same
+  ? { sdk: true, spans: config === 'full', zdx: true, zdxHost: true, floor: true, nonzdx: true }
+  : CONFIGS[config];
 if (!setupOf) throw new Error(`unknown configuration ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
 
 /** Installs a configuration; returns its shutdown, and `use(part)` to switch parts in mode `same`. */
-async function setup({ sdk, spans, zdx, zdxHost, floor }) {
+async function setup({ sdk, spans, zdx, zdxHost, floor, nonzdx }) {
   if (!sdk) return { shutdown: async () => {} };
   const { metrics, trace, context, propagation, SpanKind } = await import('@opentelemetry/api');
   const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
@@ -87,11 +97,14 @@ async function setup({ sdk, spans, zdx, zdxHost, floor }) {
   metrics.setGlobalMeterProvider(meterProvider);
   const floorRecording = floor ? await floorRecorder(meterProvider) : undefined;
   if (!same) floorRecording?.subscribe();
-  const zdxProcessor = zdx && spans ? new ZdxSpanProcessor(zdxOptions) : undefined;
-  const floorProcessor = floor && spans ? floorSpanProcessor(SpanKind) : undefined;
+  const processors = {
+    zdx: zdx && spans ? new ZdxSpanProcessor(zdxOptions) : undefined,
+    nonzdx: nonzdx && spans ? new ZdxSpanProcessor() : undefined,
+    floor: floor && spans ? floorSpanProcessor(SpanKind) : undefined,
+  };
   let part = 'none';
-  const partProcessor = () => (part === 'zdx' ? zdxProcessor : part === 'floor' ? floorProcessor : undefined);
-  const ownProcessors = same ? [switchedSpanProcessor(partProcessor)] : [zdxProcessor, floorProcessor];
+  const partProcessor = () => processors[part];
+  const ownProcessors = same ? [switchedSpanProcessor(partProcessor)] : [processors.zdx, processors.floor];
   const tracerProvider = new TracerProvider({
     spanProcessors: [
       ...(spans ? ownProcessors.filter(Boolean) : []),
@@ -99,10 +112,13 @@ async function setup({ sdk, spans, zdx, zdxHost, floor }) {
     ],
   });
   if (spans) trace.setGlobalTracerProvider(tracerProvider);
-  const instrumentation = zdx ? new ZdxInstrumentation(zdxOptions) : undefined;
+  const instrumentations = {
+    zdx: zdx ? new ZdxInstrumentation(zdxOptions) : undefined,
+    nonzdx: nonzdx ? new ZdxInstrumentation() : undefined,
+  };
   registerInstrumentations({
     instrumentations: [
-      ...(instrumentation ? [instrumentation] : []),
+      ...Object.values(instrumentations).filter(Boolean),
       ...(spans
         ? [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new UndiciInstrumentation()]
         : []),
@@ -115,8 +131,10 @@ async function setup({ sdk, spans, zdx, zdxHost, floor }) {
   syncBuiltinESMExports();
   const use = (next) => {
     part = next;
-    if (next === 'zdx') instrumentation.enable();
-    else instrumentation.disable();
+    for (const [name, instrumentation] of Object.entries(instrumentations)) {
+      if (name === next) instrumentation.enable();
+      else instrumentation.disable();
+    }
     if (next === 'floor') floorRecording.subscribe();
     else floorRecording.unsubscribe();
   };
@@ -321,7 +339,9 @@ if (same) {
   }
   const blocks = Object.fromEntries(names.map((name) => [name, []]));
   const orders = balancedOrders(names.length);
-  for (let round = 0; round < Number(sameRounds); round++) {
+  // Whole cycles of the orders, so every configuration follows every other one equally often.
+  const rounds = Math.ceil(Number(sameRounds) / orders.length) * orders.length;
+  for (let round = 0; round < rounds; round++) {
     for (const index of orders[round % orders.length]) {
       const name = names[index];
       use(parts[name]);
