@@ -102,9 +102,9 @@ const MODE_NAMES = {
   same: 'steady state, one process',
 };
 const runName = (client, mode) => `${client} ${MODE_NAMES[mode]}`;
-/** Whether any line of a run has samples of `mode`. */
-const hasMode = (res, mode) =>
-  Object.values(res.lines).some((line) => Object.keys(line.samples ?? {}).some((key) => key.includes(` ${mode} `)));
+/** Whether a line has samples of `mode`, and whether any line of a run has. */
+const lineHasMode = (line, mode) => Object.keys(line.samples ?? {}).some((key) => key.includes(` ${mode} `));
+const hasMode = (res, mode) => Object.values(res.lines).some((line) => lineHasMode(line, mode));
 /** The runs a line has samples of (older results have no steady state; --compare's earlier build neither). */
 const runsOf = (line) =>
   RUNS.filter(([client, mode]) => Object.keys(line.samples).some((key) => key.startsWith(`${client} ${mode} `)));
@@ -299,7 +299,8 @@ export function renderResults(res) {
       continue;
     }
     push(
-      `${line.rounds} rounds; marks by the ${by} ratio.`,
+      `${line.rounds} rounds${lineHasMode(line, 'same') ? ' (the one-process rows: block pairs, see Method)' : ''}; ` +
+        `marks by the ${by} ratio.`,
       '',
       '| goal | run | cpu ratio [range or CI] | cpu delta us/req | wall ratio [range or CI] | wall delta us/req | goal | mark |',
       '|---|---|---|---|---|---|---|---|',

@@ -61,8 +61,8 @@ const plan = {
   // what later ones do); a service pays that once, and every later request the steady cost.
   steadyWarmup: int(opts['steady-warmup'], opts.quick ? 3000 : 20_000),
   steadyRequests: int(opts['steady-requests'], opts.quick ? 1000 : 5000),
-  // One process per goal and client, switching between the goal's configurations in timed blocks after the same
-  // warm-up as the steady-state runs (bench/worker.mjs, mode `same`): the tightest ratios this benchmark takes.
+  // One process per goal and client, switching between the goal's configurations in timed blocks after a warm-up
+  // (bench/worker.mjs, mode `same`): the tightest ratios this benchmark takes.
   sameWarmup: int(opts['same-warmup'], opts.quick ? 10_000 : 20_000),
   sameRounds: int(opts['same-rounds'], opts.quick ? 4 : 10),
   sameRequests: int(opts['same-requests'], opts.quick ? 1000 : 2000),
