@@ -4,10 +4,10 @@
 // same file runs against another OpenTelemetry line when copied next to that line's node_modules.
 //   node bench/worker.mjs <configuration> <node:http|fetch> <seq|c32> <requests> [<warm-up requests>]
 // Mode `same` measures the configurations of one goal (its floor and its non-ZDX-host twin; metrics also the
-// A/A pair) in one process instead, switching between them: after the warm-up, blocks of sequential requests, every configuration once
-// per round in a balanced order (see balancedOrders), each block timed on its own (see SAME_SETS).
+// A/A pair) in one process instead, switching between them: after the warm-up, blocks of sequential requests,
+// every configuration once per round in a balanced order (see balancedOrders), each block timed on its own
+// (see SAME_SETS). Rounds are rounded up to whole cycles of the orders (10 for metrics, 4 for full).
 //   node bench/worker.mjs <metrics|full> <node:http|fetch> same <requests per block> <warm-up requests> <rounds>
-// (rounds rounded up to whole cycles of the orders: 10 for metrics, 4 for full)
 // ZDX_BENCH_WARMUP (warm-up requests, when not given as an argument) and ZDX_BENCH_EXPORT_INTERVAL_MS (metric
 // collection period, 1000) are for bench/instructions.mjs.
 import http from 'node:http';
