@@ -248,7 +248,7 @@ export function renderResults(res) {
       : []),
     ...(hasMode(res, 'same')
       ? [
-          `- Steady state, one process (3.x line, sequential): the configurations of each goal with a floor in one ` +
+          `- Steady state, one process (each OpenTelemetry line, sequential): the configurations of each goal with a floor in one ` +
             'process that switches between them, since two processes of the same configuration differ by up to ' +
             '10-40 % (memory layout, machine state) and blocks of one process share all of that. After ' +
             `${res.plan.sameWarmup.toLocaleString('en')} warm-up requests spread over every configuration, at ` +

@@ -249,33 +249,42 @@ for (const line of lines) {
   }
 }
 
-// Mode `same`, 3.x line only: each process returns one timed block per configuration and round; the blocks of
-// all processes are kept in order, so block i of one configuration pairs with block i of another of the same
-// process and round.
-if (MODES.includes('same') && !results.lines['3.x']?.notRunnable) {
-  const entry = entryOf(lines[0]);
+// Mode `same`, on each OpenTelemetry line (not --compare's earlier build): each process returns one timed block per
+// configuration and round; the blocks of all processes are kept in order, so block i of one configuration pairs
+// with block i of another of the same process and round.
+if (MODES.includes('same')) {
   // The worker's sets are named after the goals with a floor, and run all of a goal's configurations.
   const sets = GOALS.filter((g) => g.floor && [g.a, g.b, g.floor].some((c) => CONFIG_NAMES.includes(c)));
-  for (let run = 0; run < plan.sameProcesses; run++) {
-    for (const client of CLIENTS) {
-      for (const { id: set } of sets) {
-        const args = [set, client, 'same', String(plan.sameRequests), String(plan.sameWarmup)];
-        const result = runNode([lines[0].worker, ...args, String(plan.sameRounds)]);
-        const key = `${client} same ${set}`;
-        if (result.error) {
-          entry.failures.push({ round: run, key, error: result.error });
-          log(`otel 3.x same process ${run + 1}/${plan.sameProcesses} ${key.padEnd(24)} FAILED: ${result.error}`);
-          continue;
+  for (const line of lines.filter((l) => !l.pairWith && !results.lines[l.name]?.notRunnable)) {
+    const entry = entryOf(line);
+    for (let run = 0; run < plan.sameProcesses; run++) {
+      for (const client of CLIENTS) {
+        for (const { id: set } of sets) {
+          const args = [
+            set,
+            client,
+            'same',
+            String(plan.sameRequests),
+            String(plan.sameWarmup),
+            String(plan.sameRounds),
+          ];
+          const result = runNode([line.worker, ...args], { cwd: line.dir });
+          const key = `${client} same ${set}`;
+          const label = `otel ${line.name} same process ${run + 1}/${plan.sameProcesses} ${key.padEnd(24)}`;
+          if (result.error) {
+            entry.failures.push({ round: run, key, error: result.error });
+            log(`${label} FAILED: ${result.error}`);
+            continue;
+          }
+          const configs = Object.keys(result.blocks);
+          for (const config of configs) {
+            (entry.samples[`${client} same ${config}`] ??= []).push(...result.blocks[config]);
+          }
+          log(
+            `${label} ${configs.map((c) => `${c} ${median(result.blocks[c].map((b) => b.cpu)).toFixed(1)}`).join(', ')}` +
+              ' us/req cpu (median block)',
+          );
         }
-        const configs = Object.keys(result.blocks);
-        for (const config of configs) {
-          (entry.samples[`${client} same ${config}`] ??= []).push(...result.blocks[config]);
-        }
-        log(
-          `otel 3.x same process ${run + 1}/${plan.sameProcesses} ${key.padEnd(24)} ` +
-            configs.map((c) => `${c} ${median(result.blocks[c].map((b) => b.cpu)).toFixed(1)}`).join(', ') +
-            ' us/req cpu (median block)',
-        );
       }
     }
   }
