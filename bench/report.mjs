@@ -253,7 +253,8 @@ export function renderResults(res) {
             '10-40 % (memory layout, machine state) and blocks of one process share all of that. After ' +
             `${res.plan.sameWarmup.toLocaleString('en')} warm-up requests spread over every configuration, at ` +
             `least ${res.plan.sameRounds} rounds (whole cycles of the orders) of one ` +
-            `${res.plan.sameRequests.toLocaleString('en')}-request block per configuration, in orders where each ` +
+            `${res.plan.sameRequests.toLocaleString('en')}-request block (fetch: ` +
+            `${(2 * res.plan.sameRequests).toLocaleString('en')}) per configuration, in orders where each ` +
             'configuration comes right after each other one equally often, each block timed on its own; ' +
             `${res.plan.sameProcesses} process(es) per goal and client. A ratio is taken per block pair of one ` +
             'round; the brackets show the 95 % confidence interval of the median ratio (order statistics) rather ' +
