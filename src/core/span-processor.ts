@@ -113,7 +113,9 @@ export class ZdxSpanProcessor implements SpanProcessor {
 
   private enrich(span: Span): void {
     const attributes = span.attributes;
-    const record = this.registry.take(span.spanContext().spanId);
+    // Records are only made for ZDX requests: with none waiting (every span of a service that is not calling ZDX
+    // right now) there is no span id to read and nothing to look up.
+    const record = this.registry.size > 0 ? this.registry.take(span.spanContext().spanId) : undefined;
     // Without a record (a span made by some other instrumentation, or one started while zdx-otel's observer
     // was not subscribed) the span's own attributes still give host, path and status; only the rate-limit
     // headers and the tenant are then unknown.
@@ -169,8 +171,10 @@ export class ZdxSpanProcessor implements SpanProcessor {
 
   private templateOf(attributes: Attributes): string | undefined {
     const host = stringAttribute(attributes[ATTR_SERVER_ADDRESS]);
+    // The host first: a span of any other service is let go before its URL is read or cut.
+    if (host === undefined || !this.router.mayRoute(host)) return undefined;
     const url = stringAttribute(attributes[ATTR_URL_FULL]);
-    if (host === undefined || url === undefined) return undefined;
+    if (url === undefined) return undefined;
     const port = numberAttribute(attributes[ATTR_SERVER_PORT]);
     return this.router.route(host, port, pathOfUrl(url));
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZdxConfigError } from '../../src/core/errors.js';
 import { compileHostMatcher, ZDX_DIRECT_HOSTS } from '../../src/core/route/hosts.js';
@@ -176,5 +177,54 @@ describe('extraHosts', () => {
   it('rejects non-string entries and non-arrays', () => {
     expect(() => compileHostMatcher([42 as unknown as string])).toThrow(ZdxConfigError);
     expect(() => compileHostMatcher('sim.local' as unknown as string[])).toThrow(ZdxConfigError);
+  });
+});
+
+describe('mayMatch', () => {
+  const matchers = [
+    compileHostMatcher(),
+    compileHostMatcher(['gw.example.net', 'http://10.0.0.7:8080/zdx-proxy', '[::1]:9000', 'Proxy.Example.com']),
+  ];
+
+  it('lets every host through that match can match, in any spelling', () => {
+    const m = matchers[1]!;
+    for (const host of [
+      ...ZDX_DIRECT_HOSTS,
+      'API.ZDXCLOUD.NET',
+      'api.eu.zsapi.net',
+      'api.zscalergov.us',
+      'gw.example.net',
+      'GW.example.net',
+      '10.0.0.7',
+      '[::1]',
+      '::1',
+      'proxy.example.com',
+    ]) {
+      expect(m.mayMatch(host), host).toBe(true);
+    }
+    expect(m.mayMatch('example.com')).toBe(false);
+    expect(m.mayMatch('localhost')).toBe(false);
+    expect(matchers[0]!.mayMatch('127.0.0.1')).toBe(false);
+    expect(matchers[0]!.mayMatch('gw.example.net')).toBe(false);
+  });
+
+  it('says false only for hosts match rejects on every port and path', () => {
+    const host = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.constantFrom(...ZDX_DIRECT_HOSTS, 'api.zsapi.net', 'gw.example.net', '10.0.0.7', '[::1]', '::1', 'é.net'),
+    );
+    fc.assert(
+      fc.property(
+        host,
+        fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+        fc.constantFrom('/', '/zdx/v1/devices', '/zdx-proxy/v1', '/v1/devices'),
+        fc.nat({ max: matchers.length - 1 }),
+        (hostname, port, path, which) => {
+          const m = matchers[which]!;
+          if (!m.mayMatch(hostname)) expect(m.match(hostname, port, path)).toBe(-1);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

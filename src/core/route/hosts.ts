@@ -34,6 +34,11 @@ export interface HostMatcher {
    * undefined means the scheme's default port.
    */
   match(hostname: string, port: number | undefined, path: string): number;
+  /**
+   * False when `match` is -1 for `hostname` whatever the port and path: its first character starts no ZDX host.
+   * One character check, for callers that would otherwise build the path first.
+   */
+  mayMatch(hostname: string): boolean;
 }
 
 interface ExtraRule {
@@ -67,10 +72,15 @@ export function compileHostMatcher(extraHosts?: readonly string[]): HostMatcher 
     firstChars[host.toUpperCase().charCodeAt(0)] = 1;
   }
 
+  const mayMatch = (hostname: string): boolean => {
+    const first = hostname.charCodeAt(0);
+    return first >= 128 || firstChars[first] !== 0;
+  };
+
   return {
+    mayMatch,
     match(hostname: string, port: number | undefined, path: string): number {
-      const first = hostname.charCodeAt(0);
-      if (first < 128 && firstChars[first] === 0) return -1;
+      if (!mayMatch(hostname)) return -1;
       // The exact name first: clients pass lower-case host names, so normalizing is the rare path.
       let host = hostname;
       let entry = table.get(host);

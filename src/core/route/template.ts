@@ -195,6 +195,11 @@ export class TemplateRouter {
     return offset < 0 ? undefined : this.templatePath(path, offset);
   }
 
+  /** False when no request to `hostname` is a ZDX call (see `HostMatcher.mayMatch`): `route` would say undefined. */
+  mayRoute(hostname: string): boolean {
+    return typeof hostname === 'string' && this.#hosts.mayMatch(hostname);
+  }
+
   /** The template of a path already known to be a ZDX call, starting at `offset` (see `HostMatcher.match`). */
   templatePath(path: string, offset = 0): string {
     const end = pathEnd(path, offset);
