@@ -102,12 +102,12 @@ const MODE_NAMES = {
   same: 'steady state, one process',
 };
 const runName = (client, mode) => `${client} ${MODE_NAMES[mode]}`;
-/** Whether a line has samples of `mode`, and whether any line of a run has. */
-const lineHasMode = (line, mode) => Object.keys(line.samples ?? {}).some((key) => key.includes(` ${mode} `));
-const hasMode = (res, mode) => Object.values(res.lines).some((line) => lineHasMode(line, mode));
 /** The runs a line has samples of (older results have no steady state; --compare's earlier build neither). */
 const runsOf = (line) =>
-  RUNS.filter(([client, mode]) => Object.keys(line.samples).some((key) => key.startsWith(`${client} ${mode} `)));
+  RUNS.filter(([client, mode]) => Object.keys(line.samples ?? {}).some((key) => key.startsWith(`${client} ${mode} `)));
+/** Whether a line has samples of `mode`, and whether any line of a run has. */
+const lineHasMode = (line, mode) => runsOf(line).some(([, md]) => md === mode);
+const hasMode = (res, mode) => Object.values(res.lines).some((line) => lineHasMode(line, mode));
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
