@@ -35,8 +35,8 @@ const REQUESTS = Number(opts.requests);
 const WARMUP = Number(opts.warmup);
 const REPEAT = Math.max(1, Number(opts.repeat));
 const clients = opts.clients.split(',').map((c) => c.trim());
-// Every configuration some goal (or floor) compares, in the order of the goals; sdk-only-2 too, whose ratio to
-// sdk-only (two identical processes) shows how far two counts of the same work differ.
+// Every configuration some goal (or floor) compares, in the order of the goals; the A/A pairs too (sdk-only-2,
+// otel-spans-2), whose ratios (two identical processes) show how far two counts of the same work differ.
 const goalConfigs = [...new Set(GOALS.flatMap((g) => [g.a, g.b]))];
 const configs = opts.configs ? opts.configs.split(',').map((c) => c.trim()) : goalConfigs;
 

@@ -15,6 +15,7 @@ export const CONFIGS = {
   'nonzdx-metrics': 'zdx-metrics with default options: the loopback server is not a ZDX host',
   'otel-spans':
     'sdk-only + instrumentation-http (client side) and instrumentation-undici, BatchSpanProcessor; no zdx-otel',
+  'otel-spans-2': 'a second, identical otel-spans configuration in every round: the noise floor with spans (A/A)',
   'full-floor':
     "otel-spans + metrics-floor + a span processor that renames each CLIENT span and sets as many fixed attributes as zdx-otel sets on these responses, in onEnding: the least any implementation of zdx-otel's span contract does",
   'zdx-full':
@@ -40,6 +41,7 @@ export const GOALS = [
     goal: 1.05,
     stretch: 1.02,
     floor: 'full-floor',
+    noise: 'aa-spans',
   },
   {
     id: 'nonzdx-metrics',
@@ -54,6 +56,7 @@ export const GOALS = [
     a: 'nonzdx-full',
     b: 'otel-spans',
     goal: 1.01,
+    noise: 'aa-spans',
   },
   // What the contract itself costs, and what zdx-otel adds on top of that: the goals above are the sum of both.
   {
@@ -73,15 +76,26 @@ export const GOALS = [
     title: 'Contract floor, full: full-floor vs otel-spans (no goal)',
     a: 'full-floor',
     b: 'otel-spans',
+    noise: 'aa-spans',
   },
   {
     id: 'full-own',
     title: "zdx-otel's own work, full: zdx-full vs full-floor (no goal)",
     a: 'zdx-full',
     b: 'full-floor',
+    noise: 'aa-spans',
   },
   { id: 'aa', title: 'Noise floor (A/A): sdk-only-2 vs sdk-only', a: 'sdk-only-2', b: 'sdk-only' },
+  {
+    id: 'aa-spans',
+    title: 'Noise floor with spans (A/A): otel-spans-2 vs otel-spans',
+    a: 'otel-spans-2',
+    b: 'otel-spans',
+  },
 ];
+const SDK_AA = GOALS.find((g) => g.id === 'aa');
+/** The A/A pair a goal's ratios are read against: the one of its own set-up (`noise`), else the SDK's alone. */
+const noiseGoalOf = (goal) => GOALS.find((g) => g.id === goal.noise) ?? SDK_AA;
 const HOT_PATH = 'classify + host match + template: deep known path';
 const HOT_PATH_GOAL_NS = 300;
 const HEAP_GROWTH_GOAL_MB = 5;
@@ -108,6 +122,14 @@ const runsOf = (line) =>
 /** Whether a line has samples of `mode`, and whether any line of a run has. */
 const lineHasMode = (line, mode) => runsOf(line).some(([, md]) => md === mode);
 const hasMode = (res, mode) => Object.values(res.lines).some((line) => lineHasMode(line, mode));
+/** Whether any run of any line has samples of a configuration. */
+const wasRun = (res, config) =>
+  Object.values(res.lines).some((line) => Object.keys(line.samples ?? {}).some((k) => k.endsWith(` ${config}`)));
+/** Whether the one-process runs had the A/A pair with spans (runs before it had only the SDK's). */
+const hasSameSpansPair = (res) =>
+  Object.values(res.lines).some((line) =>
+    Object.keys(line.samples ?? {}).some((k) => k.endsWith(' same otel-spans-2')),
+  );
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -260,8 +282,12 @@ export function renderResults(res) {
             'round; the brackets show the 95 % confidence interval of the median ratio (order statistics) rather ' +
             'than the range of single blocks. Switching subscribes and unsubscribes ZdxInstrumentation ' +
             "(`disable()`/`enable()`) and the floor's channel handlers, and picks which span processor acts; each " +
-            'process also runs zdx-otel with its default hosts (the nonzdx configurations), and the metrics one the ' +
-            "A/A pair (sdk-only twice). V8 keeps compiling for a process's first 10,000-15,000 requests, which cost " +
+            'process also runs zdx-otel with its default hosts (the nonzdx configurations), and ' +
+            (hasSameSpansPair(res)
+              ? 'its A/A pair (the set-up without zdx-otel twice: sdk-only, otel-spans), the measure of what two blocks ' +
+                'of the same work differ by there. '
+              : 'the metrics one the A/A pair (sdk-only twice). ') +
+            "V8 keeps compiling for a process's first 10,000-15,000 requests, which cost " +
             'about twice what later ones do; a service goes through that once, so these rows are what every later ' +
             'request costs, and the runs above are start-up figures.',
         ]
@@ -286,7 +312,9 @@ export function renderResults(res) {
     '',
     'Configurations:',
     '',
-    ...Object.entries(CONFIGS).map(([name, what]) => `- \`${name}\`: ${what}`),
+    ...Object.entries(CONFIGS)
+      .filter(([name]) => wasRun(res, name))
+      .map(([name, what]) => `- \`${name}\`: ${what}`),
     '',
   );
 
@@ -307,7 +335,14 @@ export function renderResults(res) {
       '|---|---|---|---|---|---|---|---|',
     );
     const runs = runsOf(line);
-    const aa = Object.fromEntries(runs.map(([c, md]) => [`${c} ${md}`, compare(line, GOALS.at(-1), c, md, by)]));
+    // A goal's A/A pair in the same run: its own set-up's where that ran, else the SDK's alone (older runs and
+    // the process runs have no A/A pair with spans).
+    const noiseOf = (goal, client, mode) => {
+      const pair = noiseGoalOf(goal);
+      const own = compare(line, pair, client, mode, by);
+      if (own.rounds > 0) return { ...own, pair };
+      return { ...compare(line, SDK_AA, client, mode, by), pair: SDK_AA };
+    };
     for (const goal of GOALS) {
       const missed = [];
       let measured = 0;
@@ -324,7 +359,7 @@ export function renderResults(res) {
       }
       // The compare line is the earlier build: its misses are not this build's.
       if (missed.length > 0 && name !== res.compare?.line)
-        misses.push(describeMiss(name, goal, missed, measured, aa, by, line));
+        misses.push(describeMiss(name, goal, missed, measured, noiseOf, by, line));
     }
     push('');
     push(
@@ -461,7 +496,7 @@ function renderCompare(res, push) {
   push(
     `The same workers and OpenTelemetry packages with zdx-otel as built from ${ref}, run job by job beside this ` +
       "build in every round (taking turns at going first). Ratio: this build's time per request over the earlier " +
-      "build's, per round, median [range]; below 1 is faster. `sdk-only`, `sdk-only-2` and `otel-spans` do not " +
+      "build's, per round, median [range]; below 1 is faster. `sdk-only`, `otel-spans` and their A/A twins do not " +
       'install zdx-otel, and the floors use only its Views: their rows show the noise of such a comparison.',
     '',
     `| configuration | ${runs.map(([c, md]) => `${runName(c, md)}: cpu ratio, delta us`).join(' | ')} |`,
@@ -478,7 +513,7 @@ function renderCompare(res, push) {
   push('');
 }
 
-function describeMiss(lineName, goal, missed, measured, aa, by, line) {
+function describeMiss(lineName, goal, missed, measured, noiseOf, by, line) {
   const worst = missed.reduce((w, c) => (c.ratio > w.ratio ? c : w));
   const other = by === 'wall' ? 'cpu' : 'wall';
   const runs = missed
@@ -492,12 +527,18 @@ function describeMiss(lineName, goal, missed, measured, aa, by, line) {
     `${measured} runs: ${runs}.`;
   // Say when the miss is within what two identical processes differ by in this same run; a run of many block
   // pairs says it with the confidence interval of its median instead.
-  const noise = aa[`${worst.client} ${worst.mode}`];
+  const noise = noiseOf(goal, worst.client, worst.mode);
   const interval = worst[by].interval;
   if (interval) {
     text +=
       ` Its 95 % confidence interval is ${interval[0].toFixed(3)}-${interval[1].toFixed(3)}x` +
       (interval[0] > goal.goal ? ', wholly over the goal.' : ', which reaches the goal: not a clear miss.');
+    const aaInterval = noise[by].interval;
+    if (aaInterval && noise.pair === noiseGoalOf(goal)) {
+      text +=
+        ` The A/A pair of the same processes (${noise.pair.a} vs ${noise.pair.b}) read ` +
+        `${x(noise.ratio)} [CI ${aaInterval[0].toFixed(3)}-${aaInterval[1].toFixed(3)}].`;
+    }
   } else if (noise && Number.isFinite(noise.ratio)) {
     const spread = Math.max(Math.abs(noise.max - 1), Math.abs(noise.min - 1));
     text += ` The A/A noise floor for ${runName(worst.client, worst.mode)} was ${x(noise.ratio)} [${noise.min.toFixed(2)}-${noise.max.toFixed(2)}]`;

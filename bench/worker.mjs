@@ -3,10 +3,10 @@
 // one at a time (seq) or 32 in flight (c32). Prints one JSON line. Only bare specifiers are imported, so the
 // same file runs against another OpenTelemetry line when copied next to that line's node_modules.
 //   node bench/worker.mjs <configuration> <node:http|fetch> <seq|c32> <requests> [<warm-up requests>]
-// Mode `same` measures the configurations of one goal (its floor and its non-ZDX-host twin; metrics also the
-// A/A pair) in one process instead, switching between them: after the warm-up, blocks of sequential requests,
-// every configuration once per round in a balanced order (see balancedOrders), each block timed on its own
-// (see SAME_SETS). Rounds are rounded up to whole cycles of the orders (10 for metrics, 4 for full).
+// Mode `same` measures the configurations of one goal (its floor, its non-ZDX-host twin and its A/A pair) in one
+// process instead, switching between them: after the warm-up, blocks of sequential requests, every
+// configuration once per round in a balanced order (see balancedOrders), each block timed on its own (see
+// SAME_SETS). Rounds are rounded up to whole cycles of the orders (10 for five configurations).
 //   node bench/worker.mjs <metrics|full> <node:http|fetch> same <requests per block> <warm-up requests> <rounds>
 // ZDX_BENCH_WARMUP (warm-up requests, when not given as an argument) and ZDX_BENCH_EXPORT_INTERVAL_MS (metric
 // collection period, 1000) are for bench/instructions.mjs.
@@ -32,6 +32,7 @@ const CONFIGS = {
   'zdx-metrics': { sdk: true, zdx: true, zdxHost: true },
   'nonzdx-metrics': { sdk: true, zdx: true, zdxHost: false },
   'otel-spans': { sdk: true, spans: true },
+  'otel-spans-2': { sdk: true, spans: true },
   'full-floor': { sdk: true, spans: true, floor: true },
   'zdx-full': { sdk: true, spans: true, zdx: true, zdxHost: true },
   'nonzdx-full': { sdk: true, spans: true, zdx: true, zdxHost: false },
@@ -43,7 +44,8 @@ const CONFIGS = {
 // Two processes of the same configuration differ by up to 10-40 % in time per request (memory layout, the
 // machine's state); blocks of one process, taken in turn, share all of that, so their ratios are several times
 // tighter. What they leave out: start-up (measured by the seq/c32 runs) and that zdx-otel's code is loaded in
-// every block.
+// every block. Each set runs the set-up without zdx-otel twice (the A/A pair): what two blocks of the same work
+// differ by in that process, carry-over from the block before included, against which its other ratios are read.
 const SAME_SETS = {
   metrics: {
     'sdk-only': 'none',
@@ -52,7 +54,13 @@ const SAME_SETS = {
     'zdx-metrics': 'zdx',
     'nonzdx-metrics': 'nonzdx',
   },
-  full: { 'otel-spans': 'none', 'full-floor': 'floor', 'zdx-full': 'zdx', 'nonzdx-full': 'nonzdx' },
+  full: {
+    'otel-spans': 'none',
+    'otel-spans-2': 'none',
+    'full-floor': 'floor',
+    'zdx-full': 'zdx',
+    'nonzdx-full': 'nonzdx',
+  },
 };
 const same = mode === 'same';
 const SETTLE_REQUESTS = 200;
