@@ -148,7 +148,7 @@ function mark(ratio, goal, stretch) {
 
 /**
  * The distribution-free 95 % confidence interval of a median, from order statistics (normal approximation to
- * the binomial), for 10 or more values: what the one-process rows, with their 20-24 block pairs, show instead
+ * the binomial), for 10 or more values: what the one-process rows, with their 20 block pairs, show instead
  * of the range of single blocks.
  */
 function medianInterval(values) {
