@@ -335,8 +335,8 @@ export function renderResults(res) {
       '|---|---|---|---|---|---|---|---|',
     );
     const runs = runsOf(line);
-    // A goal's A/A pair in the same run: its own set-up's where that ran, else the SDK's alone (older runs and
-    // the process runs have no A/A pair with spans).
+    // A goal's A/A pair in the same run: its own set-up's where that ran, else the SDK's alone (runs saved before
+    // otel-spans-2 existed have no A/A pair with spans).
     const noiseOf = (goal, client, mode) => {
       const pair = noiseGoalOf(goal);
       const own = compare(line, pair, client, mode, by);
