@@ -122,14 +122,12 @@ const runsOf = (line) =>
 /** Whether a line has samples of `mode`, and whether any line of a run has. */
 const lineHasMode = (line, mode) => runsOf(line).some(([, md]) => md === mode);
 const hasMode = (res, mode) => Object.values(res.lines).some((line) => lineHasMode(line, mode));
-/** Whether any run of any line has samples of a configuration. */
-const wasRun = (res, config) =>
-  Object.values(res.lines).some((line) => Object.keys(line.samples ?? {}).some((k) => k.endsWith(` ${config}`)));
+/** Whether any line has samples under a key (`<client> <mode> <configuration>`) ending in `suffix`. */
+const hasSamples = (res, suffix) =>
+  Object.values(res.lines).some((line) => Object.keys(line.samples ?? {}).some((k) => k.endsWith(suffix)));
+const wasRun = (res, config) => hasSamples(res, ` ${config}`);
 /** Whether the one-process runs had the A/A pair with spans (runs before it had only the SDK's). */
-const hasSameSpansPair = (res) =>
-  Object.values(res.lines).some((line) =>
-    Object.keys(line.samples ?? {}).some((k) => k.endsWith(' same otel-spans-2')),
-  );
+const hasSameSpansPair = (res) => hasSamples(res, ' same otel-spans-2');
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
