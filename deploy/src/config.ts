@@ -267,7 +267,8 @@ function validate(c: ZdxDeployConfig): void {
     try {
       seconds = durationSeconds(value);
     } catch (error) {
-      return fail(`${name}: ${(error as Error).message}`);
+      fail(`${name}: ${(error as Error).message}`);
+      return;
     }
     if (!allowZero && seconds <= 0) fail(`${name}: must be longer than 0s`);
   };

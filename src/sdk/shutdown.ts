@@ -106,7 +106,10 @@ export class Abandon {
     };
     const fail = () =>
       once({ code: ExportResultCode.FAILED, error: new Error('zdx-otel: export abandoned at the shutdown bound') });
-    if (this.done) return fail();
+    if (this.done) {
+      fail();
+      return;
+    }
     this.pending.add(fail);
     start(once);
   }

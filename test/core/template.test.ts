@@ -135,7 +135,7 @@ describe('unknown paths', () => {
     ['/v1/reports/QWxhZGRpbjpvcGVuIHNlc2FtZQ==', '/v1/reports/{id}'],
     ['/v1/reports/Alice', '/v1/reports/{id}'],
     ['/v1/reports/2024-01-01', '/v1/reports/{id}'],
-    ['/v1/reports/' + 'a'.repeat(33), '/v1/reports/{id}'],
+    [`/v1/reports/${'a'.repeat(33)}`, '/v1/reports/{id}'],
     ['/v1/reports/{deviceid}', '/v1/reports/{id}'],
     // Words outside the vocabulary cannot be told from a user name: they become {id} too.
     ['/v1/widgets/9', '/v1/{id}/{id}'],

@@ -43,7 +43,7 @@ function readmeSnippets(): Snippet[] {
       kind: marker[1] as Snippet['kind'],
       name: marker[2],
       lang: fence[1]!,
-      code: lines.slice(i + 1, close).join('\n') + '\n',
+      code: `${lines.slice(i + 1, close).join('\n')}\n`,
       heading,
     });
     i = close;

@@ -700,9 +700,18 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
     dir,
     startupMs: startedMs,
     api: (p, params, method) => client.api(p, params, method),
-    query: async (q, o) => (await maybeFlush(o), client.query(q, o)),
-    queryRange: async (q, o) => (await maybeFlush(o), client.queryRange(q, o)),
-    series: async (m, o) => (await maybeFlush(o), client.series(m, o)),
+    query: async (q, o) => {
+      await maybeFlush(o);
+      return client.query(q, o);
+    },
+    queryRange: async (q, o) => {
+      await maybeFlush(o);
+      return client.queryRange(q, o);
+    },
+    series: async (m, o) => {
+      await maybeFlush(o);
+      return client.series(m, o);
+    },
     flush,
     logs: () => proc.logs(),
     stop: () => proc.stop(),

@@ -18,6 +18,7 @@ function client(s: RunningSimulator) {
     return {
       status: res.status,
       type: res.headers.get('content-type'),
+      // biome-ignore lint/suspicious/noExplicitAny: the tests read fields of many response shapes
       body: text === '' ? undefined : (JSON.parse(text) as any),
     };
   };

@@ -21,6 +21,7 @@ async function getJson(s: RunningSimulator, path: string, bearer?: string) {
     headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
   });
   const text = await res.text();
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read fields of many response shapes
   return { status: res.status, headers: res.headers, body: text === '' ? undefined : (JSON.parse(text) as any) };
 }
 
